@@ -1,0 +1,17 @@
+//! GLIFR rate neurons and the baselines of Winston et al., Neural Computation 2023, as Burn
+//! modules, exact to the authors' code (AllenInstitute/GLIFS_ASC @ `82ea3e22`).
+//!
+//! * [`glifr`]: the GLIFR cell, its homogeneous and heterogeneous inits.
+//! * [`baselines`]: the tanh RNN and LSTM cells the paper compares against.
+//! * [`network`]: input → recurrent layer (delay, dropout, silencing) → per-step readout.
+//!
+//! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
+//! backend in the device), so the same model runs on Flex, NdArray or wgpu.
+
+pub mod baselines;
+pub mod glifr;
+pub mod network;
+
+pub use baselines::{Lstm, LstmConfig, LstmState, Rnn, RnnConfig};
+pub use glifr::{AfterSpikeCurrentParams, Glifr, GlifrConfig, GlifrState, MembraneLeakInit, resample_elements};
+pub use network::{Cell, RecurrentNetwork, RecurrentNetworkConfig, Trace, delay_steps};

@@ -1,0 +1,327 @@
+//! The network of the GLIFR paper around any of its cells (`pl_modules.py`, `GLIFRN`, `RNNN`,
+//! `LSTMN`): input → one recurrent layer of H units → linear readout at **every** step.
+//!
+//! Per step t, with `cell` one of [`Cell`]:
+//!
+//! ```text
+//! S_t   = cell(x_t, S_{t−d}, S_{t−1}, state)     S_{t<0} = 0; d = delay_steps (LSTM: d = 1)
+//! S_t  ← Dropout(S_t) ⊙ m                         m: silencing mask, 1 by default
+//! y_t   = W_out·S_t + b_out
+//! ```
+//!
+//! The post-processed `S_t` is what feeds back (as the delayed lateral input, and as the
+//! previous rate of the GLIFR reset and ASC terms) and what the readout sees, as in the
+//! reference (`pl_modules.py:187-206`). Only the lateral input is delayed. For the LSTM the
+//! dropout and mask touch h only, never the cell state.
+//!
+//! The reference stores the mask as a diagonal matrix (`silence_mult [H,H]`) and multiplies
+//! `S·M`; multiplying by its diagonal is the same number for every entry.
+
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::prelude::*;
+
+use crate::baselines::{Lstm, Rnn};
+use crate::glifr::Glifr;
+
+/// The recurrent layer of a [`RecurrentNetwork`].
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Cell {
+    /// GLIFR neurons.
+    Glifr(Glifr),
+    /// tanh RNN baseline.
+    Rnn(Rnn),
+    /// LSTM baseline.
+    Lstm(Lstm),
+}
+
+impl Cell {
+    /// Hidden units H.
+    pub fn hidden_size(&self) -> usize {
+        match self {
+            Cell::Glifr(c) => c.hidden_size(),
+            Cell::Rnn(c) => c.hidden_size(),
+            Cell::Lstm(c) => c.hidden_size(),
+        }
+    }
+}
+
+/// Configuration of a [`RecurrentNetwork`] around a given cell.
+#[derive(Config, Debug)]
+pub struct RecurrentNetworkConfig {
+    /// Readout size (classes, or regression outputs).
+    pub output_size: usize,
+    /// Synaptic delay of the lateral input in steps, at least 1. The paper gives it in ms:
+    /// `max(1, int(delay_ms/dt))` (see [`delay_steps`]). Ignored by the LSTM.
+    #[config(default = 1)]
+    pub delay_steps: usize,
+    /// Dropout probability on the rate, active in training only. 0 in every paper run.
+    #[config(default = 0.0)]
+    pub dropout: f64,
+}
+
+/// `max(1, int(delay_ms/dt))`, the reference's conversion (`pl_modules.py:51-53`), with a
+/// guard against `0.25/0.05 = 4.999…` style rounding: Python's `int(0.25/0.05)` is 5 because
+/// the quotient rounds to exactly 5.0 in f64, which the f64 division here reproduces.
+pub fn delay_steps(delay_ms: f64, dt: f64) -> usize {
+    ((delay_ms / dt) as usize).max(1)
+}
+
+/// Input → recurrent layer → per-step linear readout.
+#[derive(Module, Debug)]
+pub struct RecurrentNetwork {
+    /// The recurrent layer.
+    pub cell: Cell,
+    /// Linear readout `H → out` (weight stored `[H,out]`).
+    pub readout: Linear,
+    /// Dropout on the rate.
+    pub dropout: Dropout,
+    /// Lateral delay in steps (≥ 1).
+    pub delay_steps: usize,
+    /// Per-neuron multiplier on the rate (0 silences a neuron); `None` means all ones.
+    pub silence_mask: Option<Tensor<1>>,
+}
+
+/// What [`RecurrentNetwork::forward_traced`] records at every step.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Readout `[B,T,out]`.
+    pub output: Tensor<3>,
+    /// Rates after dropout and silencing `[B,T,H]`.
+    pub rates: Tensor<3>,
+    /// GLIFR membrane voltage `[B,T,H]`; `None` for the baselines.
+    pub voltage: Option<Tensor<3>>,
+}
+
+impl RecurrentNetworkConfig {
+    /// Wraps `cell` with a readout initialised as PyTorch's `nn.Linear` (weight and bias
+    /// ~ U(±1/√H)).
+    pub fn init(&self, cell: Cell, device: &Device) -> RecurrentNetwork {
+        let h = cell.hidden_size();
+        let bound = 1.0 / (h as f64).sqrt();
+        let readout = LinearConfig::new(h, self.output_size)
+            .with_initializer(Initializer::Uniform {
+                min: -bound,
+                max: bound,
+            })
+            .init(device);
+        RecurrentNetwork {
+            cell,
+            readout,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            delay_steps: self.delay_steps.max(1),
+            silence_mask: None,
+        }
+    }
+}
+
+impl RecurrentNetwork {
+    /// Hidden units H.
+    pub fn hidden_size(&self) -> usize {
+        self.cell.hidden_size()
+    }
+
+    /// Readout size.
+    pub fn output_size(&self) -> usize {
+        self.readout.weight.dims()[1]
+    }
+
+    /// Silences the given neurons: their rate is zero at every step, for the readout, the
+    /// recurrence and their own reset/ASC terms (spec §3.7). An empty list clears the mask.
+    pub fn with_silenced(mut self, neurons: &[usize]) -> Self {
+        if neurons.is_empty() {
+            self.silence_mask = None;
+            return self;
+        }
+        let h = self.hidden_size();
+        let mut mask = vec![1.0f32; h];
+        for &n in neurons {
+            mask[n] = 0.0;
+        }
+        let device = self.readout.weight.device();
+        self.silence_mask = Some(Tensor::from_data(TensorData::new(mask, [h]), &device));
+        self
+    }
+
+    /// Dropout, then the silencing mask: what feeds back and what is read out.
+    fn post_process(&self, rate: Tensor<2>) -> Tensor<2> {
+        let rate = self.dropout.forward(rate);
+        match &self.silence_mask {
+            Some(mask) => rate * mask.clone().unsqueeze::<2>(),
+            None => rate,
+        }
+    }
+
+    /// Runs the recurrence over `[B,T,in]` and returns the post-processed rates of every step
+    /// (and, for GLIFR and when asked, the voltages).
+    fn run(&self, input: Tensor<3>, keep_voltage: bool) -> (Vec<Tensor<2>>, Vec<Tensor<2>>) {
+        let [batch, steps, _] = input.dims();
+        let device = input.device();
+        let h = self.hidden_size();
+        let zeros = Tensor::<2>::zeros([batch, h], &device);
+        let mut rates: Vec<Tensor<2>> = Vec::with_capacity(steps);
+        let mut voltages = Vec::new();
+        let delayed = |rates: &Vec<Tensor<2>>, t: usize, d: usize| {
+            if t >= d { rates[t - d].clone() } else { zeros.clone() }
+        };
+        match &self.cell {
+            Cell::Glifr(cell) => {
+                let currents = split_steps(cell.input_current(input));
+                let mut state = cell.zero_state(batch, &device);
+                for (t, current) in currents.into_iter().enumerate() {
+                    let lateral = delayed(&rates, t, self.delay_steps);
+                    let previous = delayed(&rates, t, 1);
+                    state = cell.step(current, lateral, previous, state);
+                    if keep_voltage {
+                        voltages.push(state.voltage.clone());
+                    }
+                    rates.push(self.post_process(state.firing.clone()));
+                }
+            }
+            Cell::Rnn(cell) => {
+                for (t, current) in split_steps(cell.input_current(input)).into_iter().enumerate() {
+                    let lateral = delayed(&rates, t, self.delay_steps);
+                    rates.push(self.post_process(cell.step(current, lateral)));
+                }
+            }
+            Cell::Lstm(cell) => {
+                let mut memory = zeros.clone();
+                for (t, current) in split_steps(cell.input_current(input)).into_iter().enumerate() {
+                    let hidden = delayed(&rates, t, 1);
+                    let next = cell.step(current, hidden, memory);
+                    memory = next.cell;
+                    rates.push(self.post_process(next.hidden));
+                }
+            }
+        }
+        (rates, voltages)
+    }
+
+    /// The readout at every step, `[B,T,in] → [B,T,out]`.
+    pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        let (rates, _) = self.run(input, false);
+        self.readout.forward(Tensor::stack::<3>(rates, 1))
+    }
+
+    /// The readout at the last step only, `[B,out]`: what classification losses use. Same
+    /// value as `forward(x)[:, -1]`, without reading out the other steps.
+    pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
+        let (mut rates, _) = self.run(input, false);
+        let last = rates.pop().expect("a sequence of at least one step");
+        self.readout.forward(last)
+    }
+
+    /// Readout, rates and (for GLIFR) voltage at every step.
+    pub fn forward_traced(&self, input: Tensor<3>) -> Trace {
+        let (rates, voltages) = self.run(input, true);
+        let rates = Tensor::stack::<3>(rates, 1);
+        Trace {
+            output: self.readout.forward(rates.clone()),
+            rates,
+            voltage: (!voltages.is_empty()).then(|| Tensor::stack::<3>(voltages, 1)),
+        }
+    }
+
+    /// Parameters that train (what the paper's parameter counts count): everything but the
+    /// neuronal parameters of a GLIFR layer that keeps them fixed.
+    pub fn num_trainable_params(&self) -> usize {
+        let cell = match &self.cell {
+            Cell::Glifr(c) => c.num_trainable_params(),
+            Cell::Rnn(c) => c.num_params(),
+            Cell::Lstm(c) => c.num_params(),
+        };
+        cell + self.readout.num_params()
+    }
+}
+
+/// `[B,T,X] → T × [B,X]`.
+fn split_steps(sequence: Tensor<3>) -> Vec<Tensor<2>> {
+    sequence
+        .split(1, 1)
+        .into_iter()
+        .map(|step| step.squeeze_dim::<2>(1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baselines::{LstmConfig, RnnConfig};
+    use crate::glifr::GlifrConfig;
+    use burn::module::Param;
+
+    #[test]
+    fn python_delay_conversion() {
+        assert_eq!(delay_steps(1.0, 0.05), 20);
+        assert_eq!(delay_steps(15.0, 0.05), 300);
+        assert_eq!(delay_steps(0.25, 0.05), 5);
+        assert_eq!(delay_steps(0.0, 0.05), 1);
+        assert_eq!(delay_steps(0.0, 1.0), 1);
+    }
+
+    /// The paper's parameter-count formulas (spec §2.3), at the L-MNIST sizes.
+    #[test]
+    fn parameter_counts_match_the_paper_table() {
+        let dev = Device::flex();
+        let net = |cell| RecurrentNetworkConfig::new(10).init(cell, &dev);
+        let lheta = net(Cell::Glifr(GlifrConfig::new(28, 252).init(&dev)));
+        assert_eq!(lheta.num_trainable_params(), 75_106);
+        let lhet = net(Cell::Glifr(GlifrConfig::new(28, 255).with_num_ascs(0).init(&dev)));
+        assert_eq!(lhet.num_trainable_params(), 75_235);
+        let homa = net(Cell::Glifr(
+            GlifrConfig::new(28, 256).init(&dev).with_neuronal_params_learned(false),
+        ));
+        assert_eq!(homa.num_trainable_params(), 75_274);
+        let rnn = net(Cell::Rnn(RnnConfig::new(28, 256).init(&dev)));
+        assert_eq!(rnn.num_trainable_params(), 75_530);
+        let lstm = net(Cell::Lstm(LstmConfig::new(28, 122).init(&dev)));
+        assert_eq!(lstm.num_trainable_params(), 75_406);
+    }
+
+    #[test]
+    fn a_silenced_neuron_reaches_neither_readout_nor_recurrence() {
+        let dev = Device::flex();
+        let cell = Cell::Glifr(GlifrConfig::new(2, 4).init(&dev));
+        let net = RecurrentNetworkConfig::new(3).init(cell, &dev).with_silenced(&[1, 3]);
+        let x = Tensor::<3>::random([2, 5, 2], burn::tensor::Distribution::Normal(0.0, 1.0), &dev);
+        let trace = net.forward_traced(x.clone());
+        let rates: Vec<f32> = trace.rates.into_data().try_into_vec().unwrap();
+        for (i, r) in rates.iter().enumerate() {
+            if i % 4 == 1 || i % 4 == 3 {
+                assert_eq!(*r, 0.0);
+            } else {
+                assert!(*r > 0.0);
+            }
+        }
+        // Changing the silenced neurons' outgoing weights changes nothing.
+        let mut other = net.clone();
+        other.readout.weight = Param::from_tensor(
+            other.readout.weight.val().slice_assign([1..2, 0..3], Tensor::full([1, 3], 9.0, &dev)),
+        );
+        if let Cell::Glifr(g) = &mut other.cell {
+            g.weight_lat = Param::from_tensor(
+                g.weight_lat.val().slice_assign([3..4, 0..4], Tensor::full([1, 4], -5.0, &dev)),
+            );
+        }
+        other
+            .forward(x.clone())
+            .to_data()
+            .assert_eq(&net.forward(x).to_data(), true);
+    }
+
+    #[test]
+    fn forward_last_equals_the_last_step_of_forward() {
+        let dev = Device::flex();
+        for cell in [
+            Cell::Rnn(RnnConfig::new(3, 5).init(&dev)),
+            Cell::Lstm(LstmConfig::new(3, 5).init(&dev)),
+            Cell::Glifr(GlifrConfig::new(3, 5).init(&dev)),
+        ] {
+            let net = RecurrentNetworkConfig::new(2).with_delay_steps(3).init(cell, &dev);
+            let x = Tensor::<3>::random([2, 6, 3], burn::tensor::Distribution::Normal(0.0, 1.0), &dev);
+            let all = net.forward(x.clone()).narrow(1, 5, 1).squeeze_dim::<2>(1);
+            all.to_data()
+                .assert_approx_eq::<f32>(&net.forward_last(x).to_data(), burn::tensor::Tolerance::absolute(1e-6));
+        }
+    }
+}

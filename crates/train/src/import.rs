@@ -1,0 +1,271 @@
+//! `neurozoo import --from glifs-asc`: a GLIFS_ASC (PyTorch Lightning) checkpoint into our
+//! checkpoint format.
+//!
+//! The checkpoint is a `torch.save` dict with `state_dict` and `hyper_parameters`; we read it
+//! with `pytorch-reader` (the reader behind burn-store), so no Python is needed. The keys map
+//! one to one onto [`glifr::Glifr`] (same names, same shapes); the readout is transposed from
+//! PyTorch's `[out,H]` to Burn's `[H,out]`; the diagonal silencing matrix becomes a mask.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use burn::module::Param;
+use burn::prelude::*;
+use glifr::{Cell, RecurrentNetwork};
+use pytorch_reader::{DType, PytorchReader};
+use serde::Deserialize;
+
+use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
+use crate::model::{SavedModel, build_network, save_checkpoint};
+
+/// The GLIFS_ASC hyperparameters the model depends on (others, such as `lr`, are ignored).
+#[derive(Clone, Debug, Deserialize)]
+pub struct GlifsHparams {
+    /// Inputs per step.
+    pub input_size: usize,
+    /// Neurons.
+    pub hidden_size: usize,
+    /// Readout size.
+    pub output_size: usize,
+    /// Dropout on the rate.
+    #[serde(default)]
+    pub dropout_prob: f64,
+    /// Delay in ms.
+    #[serde(default)]
+    pub synaptic_delay: f64,
+    /// Step in ms.
+    pub dt: f64,
+    /// τ in ms.
+    #[serde(default)]
+    pub tau: Option<f64>,
+    /// After-spike currents.
+    #[serde(default)]
+    pub num_ascs: usize,
+    /// σ_V.
+    #[serde(default = "one")]
+    pub sigma_v: f64,
+    /// R.
+    #[serde(rename = "R", default = "resistance")]
+    pub resistance: f64,
+    /// I0.
+    #[serde(rename = "I0", default)]
+    pub i0: f64,
+    /// V_reset.
+    #[serde(default)]
+    pub v_reset: f64,
+    /// `hom` or `het`.
+    #[serde(default)]
+    pub initialization: Option<String>,
+    /// Whether θ, k_m and the ASCs trained.
+    #[serde(default = "yes")]
+    pub params_learned: bool,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn resistance() -> f64 {
+    0.1
+}
+fn yes() -> bool {
+    true
+}
+
+/// Parses Lightning's flat `hparams.yaml` (`key: scalar` lines) into JSON values.
+pub fn parse_hparams_yaml(text: &str, origin: &Path) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut map = serde_json::Map::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            bail!("{} line {}: expected `key: value`, found {line:?}", origin.display(), i + 1);
+        };
+        ensure!(
+            !line.starts_with([' ', '\t', '-']),
+            "{} line {}: nested YAML is not supported here ({line:?})",
+            origin.display(),
+            i + 1
+        );
+        let value = value.trim();
+        let parsed = match value {
+            "" | "null" | "~" => serde_json::Value::Null,
+            "true" => serde_json::Value::Bool(true),
+            "false" => serde_json::Value::Bool(false),
+            v => {
+                if let Ok(n) = v.parse::<i64>() {
+                    n.into()
+                } else if let Ok(x) = v.parse::<f64>() {
+                    x.into()
+                } else {
+                    v.trim_matches(['\'', '"']).to_string().into()
+                }
+            }
+        };
+        map.insert(key.trim().to_string(), parsed);
+    }
+    Ok(map)
+}
+
+fn hparams_from(checkpoint: &Path, yaml: Option<&Path>) -> Result<GlifsHparams> {
+    match yaml {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let map = parse_hparams_yaml(&text, path)?;
+            serde_json::from_value(serde_json::Value::Object(map))
+                .with_context(|| format!("{} lacks a GLIFR hyperparameter", path.display()))
+        }
+        None => PytorchReader::load_config(checkpoint, Some("hyper_parameters")).with_context(|| {
+            format!(
+                "cannot read `hyper_parameters` from {}; pass --hparams with the run's hparams.yaml",
+                checkpoint.display()
+            )
+        }),
+    }
+}
+
+/// The model config equivalent to GLIFS_ASC hyperparameters.
+pub fn model_config(h: &GlifsHparams) -> ModelConfig {
+    ModelConfig {
+        kind: ModelKind::Glifr,
+        hidden_size: h.hidden_size,
+        input_size: Some(h.input_size),
+        output_size: Some(h.output_size),
+        dt: h.dt,
+        synaptic_delay_ms: h.synaptic_delay,
+        dropout: h.dropout_prob,
+        num_ascs: h.num_ascs,
+        learn_neuronal_params: h.params_learned,
+        init: InitKind::Hom,
+        het_source: None,
+        tau: h.tau,
+        sigma_v: h.sigma_v,
+        resistance: h.resistance,
+        i0: h.i0,
+        v_reset: h.v_reset,
+        membrane_leak_init: LeakInit::Reference,
+    }
+}
+
+/// The state dict as f32 arrays by key.
+struct StateDict {
+    origin: String,
+    tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
+}
+
+impl StateDict {
+    fn read(path: &Path) -> Result<Self> {
+        let reader = PytorchReader::with_top_level_key(path, "state_dict")
+            .with_context(|| format!("{} is not a PyTorch Lightning checkpoint with a `state_dict`", path.display()))?;
+        let mut tensors = HashMap::new();
+        for (name, tensor) in reader.tensors() {
+            let bytes = tensor.read().with_context(|| format!("{}: reading {name}", path.display()))?;
+            let values: Vec<f32> = match tensor.dtype() {
+                DType::F32 => bytes.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect(),
+                DType::F64 => bytes
+                    .chunks_exact(8)
+                    .map(|c| f64::from_ne_bytes(c.try_into().expect("8 bytes")) as f32)
+                    .collect(),
+                other => bail!("{}: {name} has element type {other:?}; expected float32", path.display()),
+            };
+            tensors.insert(name.clone(), (tensor.shape().to_vec(), values));
+        }
+        Ok(Self { origin: path.display().to_string(), tensors })
+    }
+
+    fn take(&mut self, key: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let (found, values) = self.tensors.remove(key).with_context(|| {
+            let mut keys: Vec<&String> = self.tensors.keys().collect();
+            keys.sort();
+            format!("{}: missing `{key}` (remaining keys: {keys:?})", self.origin)
+        })?;
+        ensure!(found == shape, "{}: `{key}` has shape {found:?}, expected {shape:?}", self.origin);
+        Ok(values)
+    }
+
+    fn param<const D: usize>(&mut self, key: &str, shape: [usize; D], device: &Device) -> Result<Param<Tensor<D>>> {
+        let values = self.take(key, &shape)?;
+        Ok(Param::from_data(TensorData::new(values, shape), device))
+    }
+}
+
+/// Reads a GLIFS_ASC checkpoint into a network (and its config) on `device`.
+pub fn read_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, device: &Device) -> Result<(ModelConfig, RecurrentNetwork)> {
+    let h = hparams_from(checkpoint, hparams)?;
+    let config = model_config(&h);
+    let mut state = StateDict::read(checkpoint)?;
+    if !state.tensors.keys().any(|k| k.starts_with("neuron_layer.")) || state.tensors.contains_key("neuron_layer.weight_ih") {
+        let mut keys: Vec<&String> = state.tensors.keys().collect();
+        keys.sort();
+        bail!("{}: only GLIFR checkpoints (keys `neuron_layer.weight_iv`, ...) can be imported; found {keys:?}", checkpoint.display());
+    }
+    let (i, hs, o, a) = (h.input_size, h.hidden_size, h.output_size, h.num_ascs);
+    let mut network = build_network(&config, device)?;
+    let Cell::Glifr(mut cell) = network.cell else { unreachable!("GLIFR config") };
+    cell.weight_iv = state.param("neuron_layer.weight_iv", [i, hs], device)?;
+    cell.weight_lat = state.param("neuron_layer.weight_lat", [hs, hs], device)?;
+    cell.thresh = state.param("neuron_layer.thresh", [1, hs], device)?;
+    cell.trans_k_m = state.param("neuron_layer.trans_k_m", [1, hs], device)?;
+    if let Some(asc) = cell.after_spike_currents.as_mut() {
+        asc.trans_k_j = state.param("neuron_layer.trans_k_j", [a, 1, hs], device)?;
+        asc.trans_r_j = state.param("neuron_layer.trans_r_j", [a, 1, hs], device)?;
+        asc.a_j = state.param("neuron_layer.a_j", [a, 1, hs], device)?;
+    }
+    network.cell = Cell::Glifr(cell.with_neuronal_params_learned(h.params_learned));
+    let weight = state.take("output_linear.weight", &[o, hs])?;
+    let weight = Tensor::<2>::from_data(TensorData::new(weight, [o, hs]), device).transpose();
+    network.readout.weight = Param::from_tensor(weight);
+    let bias = state.param("output_linear.bias", [o], device)?;
+    network.readout.bias = Some(bias);
+    if state.tensors.contains_key("silence_mult") {
+        let m = state.take("silence_mult", &[hs, hs])?;
+        let mut silenced = Vec::new();
+        for r in 0..hs {
+            for c in 0..hs {
+                let v = m[r * hs + c];
+                match (r == c, v) {
+                    (true, 1.0) | (false, 0.0) => {}
+                    (true, 0.0) => silenced.push(r),
+                    _ => bail!("{}: `silence_mult` is not a 0/1 diagonal matrix (entry [{r},{c}] = {v})", checkpoint.display()),
+                }
+            }
+        }
+        network = network.with_silenced(&silenced);
+    }
+    if !state.tensors.is_empty() {
+        let mut keys: Vec<&String> = state.tensors.keys().collect();
+        keys.sort();
+        bail!("{}: unexpected keys {keys:?} for a GLIFR network", checkpoint.display());
+    }
+    Ok((config, network))
+}
+
+/// `neurozoo import --from glifs-asc`: reads the checkpoint and writes our checkpoint to `out`.
+pub fn import_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, out: &Path) -> Result<ModelConfig> {
+    let device = crate::device::DeviceChoice::host().device();
+    let (config, network) = read_glifs_asc(checkpoint, hparams, &device)?;
+    let saved = SavedModel { origin: format!("GLIFS_ASC checkpoint {}", checkpoint.display()), model: config.clone() };
+    save_checkpoint(out, &saved, &network)?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_parser_reads_lightning_hparams() {
+        let text = "input_size: 4\nhidden_size: 16\ndt: 0.05\nparams_learned: true\nckpt_path: null\nloss_fn: F.cross_entropy\nR: 0.1\n";
+        let map = parse_hparams_yaml(text, Path::new("h.yaml")).unwrap();
+        assert_eq!(map["input_size"], 4);
+        assert_eq!(map["dt"], 0.05);
+        assert_eq!(map["ckpt_path"], serde_json::Value::Null);
+        assert_eq!(map["loss_fn"], "F.cross_entropy");
+        let e = parse_hparams_yaml("a: 1\nnot yaml\n", Path::new("h.yaml")).unwrap_err().to_string();
+        assert!(e.contains("h.yaml line 2"), "{e}");
+        let e: Result<GlifsHparams, _> = serde_json::from_value(serde_json::Value::Object(map));
+        assert!(e.unwrap_err().to_string().contains("output_size"));
+    }
+}

@@ -1,0 +1,16 @@
+//! The `neurozoo` binary's library: config → model + task → training, evaluation, import,
+//! prediction and benchmarks. `main.rs` is only the command line over these modules, so the
+//! integration tests drive the same code.
+
+pub mod bench;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod fsutil;
+pub mod import;
+pub mod model;
+pub mod npy;
+pub mod plot;
+pub mod predict;
+pub mod progress;
+pub mod runner;

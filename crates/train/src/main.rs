@@ -1,0 +1,179 @@
+//! `neurozoo`: train, evaluate, import, run and benchmark the models of the zoo.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use train::config::{DEFAULT_CONFIG, RunConfig};
+use train::device::DeviceChoice;
+
+#[derive(Parser, Debug)]
+#[command(name = "neurozoo", version, about = "Expressive recurrent neuron models (GLIFR, ELM) on Burn")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ImportFormat {
+    /// A GLIFS_ASC (PyTorch Lightning) GLIFR checkpoint.
+    GlifsAsc,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train the model a config describes (default: GLIFR LHetA on line-by-line MNIST).
+    Train {
+        /// TOML config; without it, the built-in default (configs/lmnist/glifr-lheta.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// flex, ndarray or wgpu (those compiled in); overrides the config's `device`.
+        #[arg(long)]
+        device: Option<String>,
+        /// Continue the run from its last checkpoint.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Re-evaluate a run's latest checkpoint on the test set.
+    Eval {
+        /// The run directory (runs/<name>).
+        #[arg(long)]
+        run: PathBuf,
+        /// Device override.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Convert a checkpoint of an authors' implementation into a neurozoo checkpoint.
+    Import {
+        /// Source format.
+        #[arg(long, value_enum)]
+        from: ImportFormat,
+        /// The checkpoint file (e.g. a Lightning `.ckpt`).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The run's `hparams.yaml`; default: the checkpoint's own `hyper_parameters`.
+        #[arg(long)]
+        hparams: Option<PathBuf>,
+        /// Output checkpoint directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a model on a float32 array [B,T,in] and write the readout of every step [B,T,out].
+    Predict {
+        /// A checkpoint directory (from `import` or a run), or a run directory.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Input `.npy`.
+        #[arg(long)]
+        input: PathBuf,
+        /// Output `.npy`.
+        #[arg(long)]
+        output: PathBuf,
+        /// Also write the GLIFR membrane voltage [B,T,H] here.
+        #[arg(long)]
+        voltage: Option<PathBuf>,
+        /// Device (default: wgpu when compiled in, else flex).
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Time training steps of a config's model on random data.
+    Bench {
+        /// TOML config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Timed steps.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Untimed warm-up steps.
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
+        /// Batch size (default: the config's).
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Device override.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Print a config's model: parameter counts and sizes.
+    Info {
+        /// TOML config.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<RunConfig> {
+    match path {
+        Some(path) => RunConfig::load(path),
+        None => RunConfig::from_toml(DEFAULT_CONFIG, "(built-in default)"),
+    }
+}
+
+fn main() {
+    if let Err(error) = run(Cli::parse()) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train { config, device, resume } => {
+            let config = load_config(config.as_ref())?;
+            let options = train::runner::TrainOptions { device, resume, quiet: false };
+            let summary = train::runner::train(&config, &options)?;
+            let accuracy = summary.test.accuracy.map(|a| format!(" test accuracy {a:.4}")).unwrap_or_default();
+            println!(
+                "done: {}{accuracy} test loss {:.5} ({} trainable parameters, {:.0} s) → {}",
+                summary.name,
+                summary.test.loss,
+                summary.trainable_parameters,
+                summary.seconds,
+                config.run_dir().display()
+            );
+        }
+        Command::Eval { run, device } => {
+            let evaluation = train::predict::eval_run(&run, device.as_deref())?;
+            println!("{}", serde_json::to_string_pretty(&evaluation)?);
+        }
+        Command::Import { from: ImportFormat::GlifsAsc, checkpoint, hparams, out } => {
+            let model = train::import::import_glifs_asc(&checkpoint, hparams.as_deref(), &out)?;
+            println!(
+                "imported GLIFR (in {}, H {}, out {}, {} ASCs) → {}",
+                model.input_size.unwrap_or(0),
+                model.hidden_size,
+                model.output_size.unwrap_or(0),
+                model.num_ascs,
+                out.display()
+            );
+        }
+        Command::Predict { checkpoint, input, output, voltage, device } => {
+            let choice = DeviceChoice::resolve(device.as_deref(), None)?;
+            train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), choice)?;
+        }
+        Command::Bench { config, steps, warmup, batch_size, device } => {
+            if steps == 0 {
+                bail!("--steps must be at least 1");
+            }
+            let config = RunConfig::load(&config)?;
+            let report = train::bench::bench(&config, device.as_deref(), steps, warmup, batch_size)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Info { config } => {
+            let config = RunConfig::load(&config)?;
+            let (input, output) = config.task.io_sizes();
+            let mut model = config.model.clone();
+            model.input_size = Some(input);
+            model.output_size = Some(output);
+            model.init = train::config::InitKind::Hom;
+            model.het_source = None;
+            let network = train::model::build_network(&model, &DeviceChoice::host().device())
+                .context("building the model")?;
+            println!("{}: {}", config.name, train::runner::describe_model(&config));
+            println!("task: {} ({} steps × {} inputs → {} outputs)", train::runner::describe_task(&config), config.task.sequence_length(), input, output);
+            println!("trainable parameters: {}", network.num_trainable_params());
+            println!("total parameters: {}", burn::module::Module::num_params(&network));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Reading and writing float arrays as `.npy` files (npyz), the exchange format with NumPy.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use npyz::WriterBuilder;
+
+/// A dense row-major f32 array.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    /// Extents, outermost first.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub data: Vec<f32>,
+}
+
+/// Reads an `.npy` file of f32 (or f64, converted) values in C order.
+pub fn read_npy(path: &Path) -> Result<Array> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    if file.order() != npyz::Order::C {
+        bail!("{}: Fortran-order arrays are not supported; save with np.ascontiguousarray", path.display());
+    }
+    let shape: Vec<usize> = file.shape().iter().map(|&d| d as usize).collect();
+    let descr = file.dtype().descr().trim_matches('\'').to_string();
+    let data: Vec<f32> = match descr.as_str() {
+        "<f4" => file.into_vec::<f32>(),
+        "<f8" => file.into_vec::<f64>().map(|v| v.into_iter().map(|x| x as f32).collect()),
+        other => bail!("{}: element type {other}, expected float32 (<f4) or float64 (<f8)", path.display()),
+    }
+    .with_context(|| format!("{} is truncated or corrupt", path.display()))?;
+    Ok(Array { shape, data })
+}
+
+/// Writes an f32 array as `.npy` (to a temporary file first, then moved into place).
+pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
+    let mut bytes = Vec::new();
+    {
+        let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let mut writer = npyz::WriteOptions::new().default_dtype().shape(&shape).writer(&mut bytes).begin_nd()?;
+        writer.extend(data.iter().copied())?;
+        writer.finish()?;
+    }
+    crate::fsutil::write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.npy");
+        write_npy(&path, &[2, 1, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
+        let a = read_npy(&path).unwrap();
+        assert_eq!(a.shape, vec![2, 1, 3]);
+        assert_eq!(a.data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+        let e = format!("{:#}", read_npy(&path).unwrap_err());
+        assert!(e.contains("a.npy"), "{e}");
+        std::fs::write(&path, b"hello").unwrap();
+        assert!(format!("{:#}", read_npy(&path).unwrap_err()).contains("not a valid .npy"));
+    }
+}

@@ -1,0 +1,57 @@
+//! `neurozoo predict` and `neurozoo eval`: running a trained or imported model.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use burn::prelude::*;
+
+use crate::config::RunConfig;
+use crate::data::{Part, build_dataset};
+use crate::device::DeviceChoice;
+use crate::model::{load_checkpoint, resolve_checkpoint};
+use crate::npy::{read_npy, write_npy};
+use crate::runner::{Evaluation, evaluate};
+
+/// Runs the model in `checkpoint` on `input` (`[B,T,in]` float32) and writes the readout of
+/// every step (`[B,T,out]`) to `output`, and the GLIFR voltage (`[B,T,H]`) to `voltage` when
+/// asked.
+pub fn predict(checkpoint: &Path, input: &Path, output: &Path, voltage: Option<&Path>, device: DeviceChoice) -> Result<()> {
+    let device = device.device();
+    let dir = resolve_checkpoint(checkpoint)?;
+    let (saved, network) = load_checkpoint(&dir, &device)?;
+    let x = read_npy(input)?;
+    let expected_in = saved.model.input_size.unwrap_or(0);
+    ensure!(
+        x.shape.len() == 3 && x.shape[2] == expected_in && x.shape[0] > 0 && x.shape[1] > 0,
+        "{} has shape {:?}; the model expects [batch, steps, {expected_in}]",
+        input.display(),
+        x.shape
+    );
+    let shape = [x.shape[0], x.shape[1], x.shape[2]];
+    let x = Tensor::<3>::from_data(TensorData::new(x.data, shape), &device);
+    let network = network.valid();
+    let trace = network.forward_traced(x);
+    let y = trace.output;
+    let dims = y.dims();
+    let values: Vec<f32> = y.into_data().convert::<f32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    write_npy(output, &dims, &values)?;
+    if let Some(path) = voltage {
+        let v = trace.voltage.context("--voltage needs a GLIFR model")?;
+        let dims = v.dims();
+        let values: Vec<f32> = v.into_data().convert::<f32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        write_npy(path, &dims, &values)?;
+    }
+    Ok(())
+}
+
+/// Re-evaluates a run's latest checkpoint on its test set.
+pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
+    let config_path = run_dir.join("config.toml");
+    let config = RunConfig::load(&config_path).with_context(|| format!("{} is not a run directory", run_dir.display()))?;
+    let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
+    let device = choice.device();
+    let dir = resolve_checkpoint(run_dir)?;
+    let (_, network) = load_checkpoint(&dir, &device)?;
+    let test = build_dataset(&config.task, Part::Test)?;
+    evaluate(&network, test, config.training.eval_batch_size, &device)
+}

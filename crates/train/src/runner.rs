@@ -1,0 +1,450 @@
+//! The training loop and the run directory.
+//!
+//! ```text
+//! runs/<name>/
+//!   config.toml          the config as run
+//!   metrics.csv          one row per epoch
+//!   learning_curves.png  loss and accuracy per epoch
+//!   checkpoints/latest   name of the newest complete checkpoint
+//!   checkpoints/epoch-0030/{model.toml, model.bpk, optimizer.bpk, state.json}
+//!   summary.json         final test metrics, parameter counts, time
+//! ```
+//!
+//! Each checkpoint is written into a `.partial` directory and renamed into place, and `latest`
+//! is replaced atomically after it, so an interrupted run always resumes from a complete
+//! checkpoint. The shuffling and dropout of epoch e are seeded from (seed, e), so a resumed run
+//! continues exactly as an uninterrupted one would.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::Dataset;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use glifr::RecurrentNetwork;
+use serde::{Deserialize, Serialize};
+use tasks::{BatchTarget, SequenceBatch, SequenceBatcher};
+
+use crate::config::RunConfig;
+use crate::data::{Part, TaskDataset, build_dataset};
+use crate::device::DeviceChoice;
+use crate::fsutil::write_atomic;
+use crate::model::{SavedModel, build_network, load_checkpoint, save_checkpoint};
+
+/// How many complete checkpoints a run keeps.
+const KEEP_CHECKPOINTS: usize = 2;
+
+/// Metrics of one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches (weighted by batch size).
+    pub train_loss: f64,
+    /// Training accuracy (classification only).
+    pub train_accuracy: Option<f64>,
+    /// Test loss, when evaluated this epoch.
+    pub test_loss: Option<f64>,
+    /// Test accuracy, when evaluated this epoch (classification only).
+    pub test_accuracy: Option<f64>,
+    /// Wall time of the epoch (training and evaluation), seconds.
+    pub seconds: f64,
+}
+
+/// What `state.json` in a checkpoint holds.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CheckpointState {
+    epoch: usize,
+    elapsed_seconds: f64,
+}
+
+/// Loss and accuracy over a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Mean loss per sample (cross-entropy on the last step, or MSE over all steps).
+    pub loss: f64,
+    /// Fraction correct (classification only).
+    pub accuracy: Option<f64>,
+    /// Samples evaluated.
+    pub samples: usize,
+}
+
+/// Sum of loss·batch, correct count, and samples: what an epoch accumulates.
+#[derive(Default)]
+struct Totals {
+    loss: f64,
+    correct: usize,
+    samples: usize,
+}
+
+impl Totals {
+    fn evaluation(&self, classification: bool) -> Evaluation {
+        let n = self.samples.max(1) as f64;
+        Evaluation {
+            loss: self.loss / n,
+            accuracy: classification.then(|| self.correct as f64 / n),
+            samples: self.samples,
+        }
+    }
+}
+
+/// Loss of a batch and the number of correct predictions (0 for regression).
+pub fn batch_loss(model: &RecurrentNetwork, batch: &SequenceBatch) -> (Tensor<1>, usize) {
+    match &batch.target {
+        BatchTarget::Classes(classes) => {
+            let logits = model.forward_last(batch.input.clone());
+            let loss = CrossEntropyLossConfig::new()
+                .init(&logits.device())
+                .forward(logits.clone(), classes.clone());
+            let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(classes.clone()).int().sum().into_scalar::<i64>();
+            (loss, correct as usize)
+        }
+        BatchTarget::Sequence(target) => {
+            let output = model.forward(batch.input.clone());
+            let loss = (output - target.clone()).square().mean();
+            (loss, 0)
+        }
+    }
+}
+
+/// Evaluates `model` (in validation mode, on `device`) over `dataset`.
+pub fn evaluate(model: &RecurrentNetwork, dataset: TaskDataset, batch_size: usize, device: &Device) -> Result<Evaluation> {
+    let classification = matches!(dataset, TaskDataset::Mnist(_));
+    let model = model.valid();
+    let loader = DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
+    let mut totals = Totals::default();
+    for batch in loader.iter() {
+        let batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
+        let b = batch.input.dims()[0];
+        let (loss, correct) = batch_loss(&model, &batch);
+        totals.loss += loss.into_scalar::<f64>() * b as f64;
+        totals.correct += correct;
+        totals.samples += b;
+    }
+    Ok(totals.evaluation(classification))
+}
+
+/// The newest complete checkpoint of a run directory, if any.
+pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
+    let latest = run_dir.join("checkpoints").join("latest");
+    if !latest.is_file() {
+        return Ok(None);
+    }
+    let name = std::fs::read_to_string(&latest).with_context(|| format!("cannot read {}", latest.display()))?;
+    let dir = run_dir.join("checkpoints").join(name.trim());
+    ensure!(dir.is_dir(), "{} names {}, which does not exist", latest.display(), dir.display());
+    Ok(Some(dir))
+}
+
+/// Options of `neurozoo train` beyond the config.
+#[derive(Clone, Debug, Default)]
+pub struct TrainOptions {
+    /// `--device`.
+    pub device: Option<String>,
+    /// `--resume`.
+    pub resume: bool,
+    /// Print nothing but errors and the final line (tests).
+    pub quiet: bool,
+}
+
+/// Summary written at the end of a run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    /// Run name.
+    pub name: String,
+    /// Model kind and variant description.
+    pub model: String,
+    /// Task description.
+    pub task: String,
+    /// Device used.
+    pub device: String,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Final test evaluation.
+    pub test: Evaluation,
+    /// Final-epoch training loss.
+    pub train_loss: f64,
+    /// Final-epoch training accuracy.
+    pub train_accuracy: Option<f64>,
+    /// Parameters that train.
+    pub trainable_parameters: usize,
+    /// All parameters, frozen ones included.
+    pub total_parameters: usize,
+    /// Total training time, seconds (across resumes).
+    pub seconds: f64,
+    /// Mean seconds per epoch.
+    pub seconds_per_epoch: f64,
+}
+
+/// Trains the run `config` describes and returns its summary.
+pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
+    let choice = DeviceChoice::resolve(options.device.as_deref(), config.device.as_deref())?;
+    let device = choice.autodiff_device();
+    let eval_device = choice.device();
+    let run_dir = config.run_dir();
+    let config_path = run_dir.join("config.toml");
+    let config_text = toml::to_string_pretty(config).context("serialising the config")?;
+    let classification = config.task.is_classification();
+
+    let existing = latest_checkpoint(&run_dir)?;
+    if existing.is_some() && !options.resume {
+        bail!(
+            "{} already holds a run; pass --resume to continue it, or choose another `name`",
+            run_dir.display()
+        );
+    }
+    if options.resume && config_path.is_file() {
+        let mut previous = RunConfig::load(&config_path).context("reading the run's own config.toml")?;
+        // Extending a run by more epochs is allowed; any other change would make it a different run.
+        previous.training.epochs = config.training.epochs;
+        ensure!(
+            previous == *config,
+            "the config differs from the one {} was started with ({}) in more than `training.epochs`; resume with the same config",
+            run_dir.display(),
+            config_path.display()
+        );
+    }
+
+    let train_set = build_dataset(&config.task, Part::Train)?;
+    let test_set = build_dataset(&config.task, Part::Test)?;
+    let (input_size, output_size) = config.task.io_sizes();
+    let mut model_config = config.model.clone();
+    model_config.input_size = Some(input_size);
+    model_config.output_size = Some(output_size);
+
+    device.seed(config.seed);
+    let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
+    let (mut model, mut records, first_epoch, mut elapsed) = match (&existing, options.resume) {
+        (Some(dir), true) => {
+            let (_, model) = load_checkpoint(dir, &device)?;
+            let optim_path = dir.join("optimizer.bpk");
+            optimizer = optimizer
+                .load(&optim_path)
+                .map_err(|e| anyhow::anyhow!("cannot load {}: {e:?}", optim_path.display()))?;
+            let state: CheckpointState = serde_json::from_slice(
+                &std::fs::read(dir.join("state.json")).with_context(|| format!("reading {}/state.json", dir.display()))?,
+            )
+            .with_context(|| format!("invalid {}/state.json", dir.display()))?;
+            let mut records = read_metrics(&run_dir.join("metrics.csv"))?;
+            records.retain(|r| r.epoch <= state.epoch);
+            if !options.quiet {
+                eprintln!("resuming {} after epoch {}", run_dir.display(), state.epoch);
+            }
+            (model, records, state.epoch + 1, state.elapsed_seconds)
+        }
+        _ => {
+            if options.resume && !options.quiet {
+                eprintln!("no checkpoint in {}; starting from scratch", run_dir.display());
+            }
+            (build_network(&model_config, &device)?, Vec::new(), 1, 0.0)
+        }
+    };
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
+    write_atomic(&config_path, config_text.as_bytes())?;
+
+    let t = &config.training;
+    let batches_per_epoch = train_set.len().div_ceil(t.batch_size);
+    for epoch in first_epoch..=t.epochs {
+        let started = Instant::now();
+        device.seed(config.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let loader = DataLoaderBuilder::new(SequenceBatcher)
+            .batch_size(t.batch_size)
+            .shuffle(config.seed.wrapping_mul(7919).wrapping_add(epoch as u64))
+            .set_device(device.clone())
+            .build(train_set.clone());
+        let progress = crate::progress::EpochProgress::new(epoch, t.epochs, batches_per_epoch, options.quiet);
+        let mut totals = Totals::default();
+        for batch in loader.iter() {
+            let batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
+            let b = batch.input.dims()[0];
+            let (loss, correct) = batch_loss(&model, &batch);
+            let loss_value: f64 = loss.clone().into_scalar::<f64>();
+            ensure!(loss_value.is_finite(), "the training loss became {loss_value} in epoch {epoch}");
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(t.learning_rate, model, grads);
+            totals.loss += loss_value * b as f64;
+            totals.correct += correct;
+            totals.samples += b;
+            progress.batch(&totals_message(&totals.evaluation(classification)));
+        }
+        let train_eval = totals.evaluation(classification);
+        let test_eval = if epoch % t.eval_every == 0 || epoch == t.epochs {
+            Some(evaluate(&model, test_set.clone(), t.eval_batch_size, &eval_device)?)
+        } else {
+            None
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        elapsed += seconds;
+        let record = EpochRecord {
+            epoch,
+            train_loss: train_eval.loss,
+            train_accuracy: train_eval.accuracy,
+            test_loss: test_eval.map(|e| e.loss),
+            test_accuracy: test_eval.and_then(|e| e.accuracy),
+            seconds,
+        };
+        progress.finish(&epoch_message(&record));
+        records.push(record);
+        if epoch % t.checkpoint_every == 0 || epoch == t.epochs {
+            write_checkpoint(&run_dir, epoch, elapsed, &model_config, &model, &optimizer)?;
+            write_metrics(&run_dir.join("metrics.csv"), &records)?;
+            if let Err(e) = crate::plot::learning_curves(&run_dir.join("learning_curves.png"), &records, &config.name) {
+                eprintln!("warning: could not draw the learning curves: {e:#}");
+            }
+        }
+    }
+
+    let last = records.last().context("no epoch was trained")?;
+    let test = match (last.test_loss, existing.is_some() && first_epoch > t.epochs) {
+        (Some(loss), _) => Evaluation { loss, accuracy: last.test_accuracy, samples: test_set.len() },
+        _ => evaluate(&model, test_set.clone(), t.eval_batch_size, &eval_device)?,
+    };
+    let summary = Summary {
+        name: config.name.clone(),
+        model: describe_model(config),
+        task: describe_task(config),
+        device: choice.name().into(),
+        epochs: t.epochs,
+        test,
+        train_loss: last.train_loss,
+        train_accuracy: last.train_accuracy,
+        trainable_parameters: model.num_trainable_params(),
+        total_parameters: model.num_params(),
+        seconds: elapsed,
+        seconds_per_epoch: elapsed / records.len().max(1) as f64,
+    };
+    write_atomic(&run_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    Ok(summary)
+}
+
+fn totals_message(e: &Evaluation) -> String {
+    match e.accuracy {
+        Some(a) => format!("loss {:.4} acc {:.4}", e.loss, a),
+        None => format!("loss {:.5}", e.loss),
+    }
+}
+
+fn epoch_message(r: &EpochRecord) -> String {
+    let mut s = format!("train loss {:.4}", r.train_loss);
+    if let Some(a) = r.train_accuracy {
+        s += &format!(" acc {a:.4}");
+    }
+    if let Some(l) = r.test_loss {
+        s += &format!(" | test loss {l:.4}");
+    }
+    if let Some(a) = r.test_accuracy {
+        s += &format!(" acc {a:.4}");
+    }
+    s + &format!(" | {:.1} s", r.seconds)
+}
+
+/// A one-line description of the model for summaries.
+pub fn describe_model(config: &RunConfig) -> String {
+    let m = &config.model;
+    format!(
+        "{:?} H={} ascs={} learned={} init={:?} delay={}ms",
+        m.kind, m.hidden_size, m.num_ascs, m.learn_neuronal_params, m.init, m.synaptic_delay_ms
+    )
+}
+
+/// A one-line description of the task for summaries.
+pub fn describe_task(config: &RunConfig) -> String {
+    match &config.task {
+        crate::config::TaskConfig::Mnist { sequence, .. } => format!("mnist-{sequence:?}").to_lowercase(),
+        crate::config::TaskConfig::Sine { .. } => "sine".into(),
+    }
+}
+
+fn write_checkpoint(
+    run_dir: &Path,
+    epoch: usize,
+    elapsed: f64,
+    model_config: &crate::config::ModelConfig,
+    model: &RecurrentNetwork,
+    optimizer: &ModuleOptimizer,
+) -> Result<()> {
+    let root = run_dir.join("checkpoints");
+    let name = format!("epoch-{epoch:04}");
+    let partial = root.join(format!("{name}.partial"));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).with_context(|| format!("cannot clear {}", partial.display()))?;
+    }
+    let saved = SavedModel { origin: format!("run {} epoch {epoch}", run_dir.display()), model: model_config.clone() };
+    save_checkpoint(&partial, &saved, model)?;
+    let optim_path = partial.join("optimizer.bpk");
+    optimizer.save(&optim_path).map_err(|e| anyhow::anyhow!("cannot write {}: {e:?}", optim_path.display()))?;
+    let state = CheckpointState { epoch, elapsed_seconds: elapsed };
+    write_atomic(&partial.join("state.json"), serde_json::to_string_pretty(&state)?.as_bytes())?;
+    let final_dir = root.join(&name);
+    if final_dir.exists() {
+        std::fs::remove_dir_all(&final_dir).with_context(|| format!("cannot replace {}", final_dir.display()))?;
+    }
+    std::fs::rename(&partial, &final_dir).with_context(|| format!("cannot move {} into place", partial.display()))?;
+    write_atomic(&root.join("latest"), name.as_bytes())?;
+    // Older complete checkpoints beyond the newest few are dropped.
+    let mut epochs: Vec<PathBuf> = std::fs::read_dir(&root)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("epoch-") && !n.ends_with(".partial")))
+        .collect();
+    epochs.sort();
+    if epochs.len() > KEEP_CHECKPOINTS {
+        for old in &epochs[..epochs.len() - KEEP_CHECKPOINTS] {
+            std::fs::remove_dir_all(old).with_context(|| format!("cannot remove {}", old.display()))?;
+        }
+    }
+    Ok(())
+}
+
+const METRICS_HEADER: &str = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds";
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// Writes `metrics.csv` (atomically).
+pub fn write_metrics(path: &Path, records: &[EpochRecord]) -> Result<()> {
+    let mut text = String::from(METRICS_HEADER);
+    text.push('\n');
+    for r in records {
+        text += &format!(
+            "{},{},{},{},{},{:.3}\n",
+            r.epoch,
+            r.train_loss,
+            opt(r.train_accuracy),
+            opt(r.test_loss),
+            opt(r.test_accuracy),
+            r.seconds
+        );
+    }
+    write_atomic(path, text.as_bytes())
+}
+
+/// Reads `metrics.csv` back (for resuming and plotting).
+pub fn read_metrics(path: &Path) -> Result<Vec<EpochRecord>> {
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines();
+    ensure!(lines.next() == Some(METRICS_HEADER), "{}: unexpected header", path.display());
+    let parse_opt = |s: &str| -> Result<Option<f64>> { if s.is_empty() { Ok(None) } else { Ok(Some(s.parse()?)) } };
+    lines
+        .enumerate()
+        .map(|(i, line)| {
+            let f: Vec<&str> = line.split(',').collect();
+            ensure!(f.len() == 6, "{} line {}: expected 6 fields", path.display(), i + 2);
+            Ok(EpochRecord {
+                epoch: f[0].parse()?,
+                train_loss: f[1].parse()?,
+                train_accuracy: parse_opt(f[2])?,
+                test_loss: parse_opt(f[3])?,
+                test_accuracy: parse_opt(f[4])?,
+                seconds: f[5].parse()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("invalid {}", path.display()))
+}

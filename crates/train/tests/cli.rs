@@ -1,0 +1,107 @@
+//! The `neurozoo` binary end to end: import → predict reproduces the golden readout, and bad
+//! input gets a clear one-line error (exit 1, no panic).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{golden_cases, max_abs, max_abs_diff};
+use train::npy::{read_npy, write_npy};
+
+fn neurozoo(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neurozoo"))
+        .args(args)
+        .current_dir(cwd)
+        .env("BURN_DEVICE", "flex")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_clean_failure(o: &Output, expected: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "exit code; stderr: {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "a panic: {err}");
+    for e in expected {
+        assert!(err.contains(e), "stderr lacks {e:?}: {err}");
+    }
+}
+
+#[test]
+fn import_then_predict_reproduces_every_golden_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    for case in golden_cases("glifr") {
+        let out = tmp.path().join(case.file_name().unwrap());
+        let ckpt = case.join("model.ckpt");
+        let o = neurozoo(
+            &["import", "--from", "glifs-asc", "--checkpoint", ckpt.to_str().unwrap(), "--out", out.to_str().unwrap()],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "import: {}", stderr(&o));
+        let y = out.join("y.npy");
+        let v = out.join("v.npy");
+        let o = neurozoo(
+            &[
+                "predict", "--device", "flex", "--checkpoint", out.to_str().unwrap(),
+                "--input", case.join("x.npy").to_str().unwrap(),
+                "--output", y.to_str().unwrap(), "--voltage", v.to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "predict: {}", stderr(&o));
+        for (ours, theirs) in [(y, "y.npy"), (v, "voltage.npy")] {
+            let ours = read_npy(&ours).unwrap();
+            let reference = read_npy(&case.join(theirs)).unwrap();
+            assert_eq!(ours.shape, reference.shape);
+            let tol = 1e-5 * max_abs(&reference.data).max(1.0);
+            let diff = max_abs_diff(&ours.data, &reference.data);
+            assert!(diff <= tol, "{} {theirs}: {diff:e} > {tol:e}", case.display());
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = &golden_cases("glifr")[0];
+    let out = tmp.path().join("model");
+    let ckpt = case.join("model.ckpt");
+    assert!(neurozoo(&["import", "--from", "glifs-asc", "--checkpoint", ckpt.to_str().unwrap(), "--out", "model"], tmp.path())
+        .status
+        .success());
+
+    // Wrong input width.
+    let x = tmp.path().join("x.npy");
+    write_npy(&x, &[1, 5, 99], &vec![0.0; 5 * 99]).unwrap();
+    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "flex"], tmp.path());
+    assert_clean_failure(&o, &["x.npy", "[1, 5, 99]", "expects [batch, steps,"]);
+    assert!(!tmp.path().join("y.npy").exists());
+
+    // Truncated input file.
+    std::fs::write(&x, b"\x93NUMPY").unwrap();
+    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "flex"], tmp.path());
+    assert_clean_failure(&o, &["x.npy"]);
+
+    // Missing and corrupt checkpoints.
+    let o = neurozoo(&["import", "--from", "glifs-asc", "--checkpoint", "nope.ckpt", "--out", "m2"], tmp.path());
+    assert_clean_failure(&o, &["nope.ckpt"]);
+    let bad = tmp.path().join("bad.ckpt");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let o = neurozoo(&["import", "--from", "glifs-asc", "--checkpoint", "bad.ckpt", "--out", "m3"], tmp.path());
+    assert_clean_failure(&o, &["bad.ckpt"]);
+    let o = neurozoo(&["predict", "--checkpoint", "m3", "--input", "x.npy", "--output", "y.npy", "--device", "flex"], tmp.path());
+    assert_clean_failure(&o, &["m3"]);
+
+    // A config with an unknown key, and a device this build lacks.
+    std::fs::write(tmp.path().join("c.toml"), "name = \"x\"\nsed = 1\n").unwrap();
+    let o = neurozoo(&["train", "--config", "c.toml"], tmp.path());
+    assert_clean_failure(&o, &["c.toml", "unknown field `sed`"]);
+    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "tpu"], tmp.path());
+    assert_clean_failure(&o, &["tpu"]);
+    assert!(out.join("model.toml").is_file());
+}

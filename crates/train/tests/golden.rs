@@ -1,0 +1,140 @@
+//! Conformance with the authors' code: every case under `shared/golden/glifr/` (made by
+//! running GLIFS_ASC @ 82ea3e22 on fixed weights) must be reproduced by our import + forward,
+//! within the tolerances of the golden README, on every backend this build has:
+//! forward ≤ 1e-5·max(1, max|ref|), gradients ≤ 1e-4 relative.
+
+mod common;
+
+use std::path::Path;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::prelude::*;
+use common::{golden_cases, max_abs, max_abs_diff};
+use glifr::{Cell, RecurrentNetwork};
+use train::import::read_glifs_asc;
+use train::npy::{Array, read_npy};
+
+fn tensor3(a: &Array, device: &Device) -> Tensor<3> {
+    Tensor::from_data(TensorData::new(a.data.clone(), [a.shape[0], a.shape[1], a.shape[2]]), device)
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_into_vec().unwrap()
+}
+
+fn assert_forward_close(name: &str, ours: &[f32], reference: &Array) {
+    assert_eq!(ours.len(), reference.data.len(), "{name}: element count");
+    let tol = 1e-5 * max_abs(&reference.data).max(1.0);
+    let diff = max_abs_diff(ours, &reference.data);
+    assert!(diff <= tol, "{name}: max |ours − ref| = {diff:e} > {tol:e}");
+}
+
+fn check_forward(case: &Path, device: &Device, with_yaml: bool) {
+    let hparams = case.join("hparams.yaml");
+    let (_, network) = read_glifs_asc(&case.join("model.ckpt"), with_yaml.then_some(hparams.as_path()), device)
+        .unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
+    let x = read_npy(&case.join("x.npy")).unwrap();
+    let trace = network.valid().forward_traced(tensor3(&x, device));
+    let label = case.file_name().unwrap().to_string_lossy();
+    assert_forward_close(&format!("{label} y"), &values(trace.output), &read_npy(&case.join("y.npy")).unwrap());
+    assert_forward_close(
+        &format!("{label} voltage"),
+        &values(trace.voltage.expect("GLIFR voltage")),
+        &read_npy(&case.join("voltage.npy")).unwrap(),
+    );
+}
+
+/// The gradient of `cross_entropy(y[:, -1], labels)` for every trainable parameter, under the
+/// state_dict names of the reference, in the reference's layout.
+fn gradients(network: &RecurrentNetwork, x: Tensor<3>, labels: Tensor<1, Int>) -> (f32, Vec<(String, Vec<f32>)>) {
+    let logits = network.forward_last(x);
+    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, labels);
+    let loss_value: f32 = loss.clone().into_scalar::<f32>();
+    let grads = loss.backward();
+    let Cell::Glifr(cell) = &network.cell else { panic!("GLIFR") };
+    let mut out = vec![
+        ("neuron_layer.weight_iv".to_string(), values(cell.weight_iv.val().grad(&grads).unwrap())),
+        ("neuron_layer.weight_lat".to_string(), values(cell.weight_lat.val().grad(&grads).unwrap())),
+        ("neuron_layer.thresh".to_string(), values(cell.thresh.val().grad(&grads).unwrap())),
+        ("neuron_layer.trans_k_m".to_string(), values(cell.trans_k_m.val().grad(&grads).unwrap())),
+        (
+            "output_linear.weight".to_string(),
+            values(network.readout.weight.val().grad(&grads).unwrap().transpose()),
+        ),
+        (
+            "output_linear.bias".to_string(),
+            values(network.readout.bias.as_ref().unwrap().val().grad(&grads).unwrap()),
+        ),
+    ];
+    if let Some(asc) = &cell.after_spike_currents {
+        out.push(("neuron_layer.trans_k_j".into(), values(asc.trans_k_j.val().grad(&grads).unwrap())));
+        out.push(("neuron_layer.trans_r_j".into(), values(asc.trans_r_j.val().grad(&grads).unwrap())));
+        out.push(("neuron_layer.a_j".into(), values(asc.a_j.val().grad(&grads).unwrap())));
+    }
+    (loss_value, out)
+}
+
+fn check_gradients(case: &Path, device: &Device) {
+    let (_, network) = read_glifs_asc(&case.join("model.ckpt"), None, device).unwrap();
+    let x = tensor3(&read_npy(&case.join("x.npy")).unwrap(), device);
+    let labels = read_npy(&case.join("labels.npy")).unwrap();
+    let labels: Vec<i64> = labels.data.iter().map(|&l| l as i64).collect();
+    let n = labels.len();
+    let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [n]), device);
+    let (loss, grads) = gradients(&network, x, labels);
+
+    let case_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap();
+    let reference_loss = case_json["loss"].as_f64().unwrap() as f32;
+    assert!((loss - reference_loss).abs() <= 1e-5 * reference_loss.abs().max(1.0), "loss {loss} vs {reference_loss}");
+
+    let grad_dir = case.join("grads");
+    let expected_files = std::fs::read_dir(&grad_dir).unwrap().count();
+    assert_eq!(grads.len(), expected_files, "{}: one gradient per reference file", case.display());
+    for (name, ours) in grads {
+        let reference = read_npy(&grad_dir.join(format!("{name}.npy")))
+            .unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
+        let scale = max_abs(&reference.data);
+        let diff = max_abs_diff(&ours, &reference.data);
+        assert!(
+            diff <= 1e-4 * scale + 1e-8,
+            "{} {name}: max |ours − ref| = {diff:e}, max |ref| = {scale:e}",
+            case.display()
+        );
+    }
+}
+
+fn check_all(device: &Device, autodiff: &Device) {
+    let cases = golden_cases("glifr");
+    for case in &cases {
+        check_forward(case, device, false);
+        check_forward(case, device, true);
+        check_gradients(case, autodiff);
+    }
+}
+
+#[cfg(feature = "flex")]
+#[test]
+fn golden_glifr_on_flex() {
+    check_all(&Device::flex(), &Device::flex().autodiff());
+}
+
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)]
+#[test]
+fn golden_glifr_on_ndarray() {
+    check_all(&Device::ndarray(), &Device::ndarray().autodiff());
+}
+
+/// The GPU path, on whatever Vulkan/Metal driver is present: Mesa lavapipe in CI. Skipped
+/// (with a message) on a Linux machine with no Vulkan driver installed at all.
+#[cfg(feature = "wgpu")]
+#[test]
+fn golden_glifr_on_wgpu() {
+    if !common::vulkan_driver_present() {
+        eprintln!("SKIPPED golden_glifr_on_wgpu: no Vulkan driver (apt-get install mesa-vulkan-drivers)");
+        return;
+    }
+    let device = Device::wgpu(burn::prelude::DeviceKind::DefaultDevice);
+    check_all(&device, &device.clone().autodiff());
+}
