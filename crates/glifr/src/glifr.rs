@@ -264,6 +264,28 @@ impl Glifr {
         input.matmul(self.weight_iv.val().unsqueeze())
     }
 
+    /// The step's coefficients, which depend on the parameters only: computed once per
+    /// sequence instead of once per step (same values, fewer operations in the time loop).
+    pub fn coefficients(&self) -> StepCoefficients {
+        let dt = self.dt;
+        let k_m = sigmoid(self.trans_k_m.val()) / dt;
+        let after_spike_currents = self.after_spike_currents.as_ref().map(|params| {
+            let k_j = sigmoid(params.trans_k_j.val()) / dt;
+            AscCoefficients {
+                r_j: -sigmoid(params.trans_r_j.val()) * 2.0 + 1.0,
+                a_j: params.a_j.val(),
+                retention: -k_j * dt + 1.0,
+            }
+        });
+        StepCoefficients {
+            weight_lat: self.weight_lat.val(),
+            asc_gain: k_m.clone() * dt * self.resistance,
+            leak_retention: -k_m * dt + 1.0,
+            thresh: self.thresh.val(),
+            after_spike_currents,
+        }
+    }
+
     /// One step. `input_current` is `x_t·W_iv` `[B,H]` (see [`Self::input_current`]),
     /// `delayed_rate` the rate S_del of `delay` steps ago and `previous_rate` S⁻, both after
     /// dropout and silencing.
@@ -274,39 +296,82 @@ impl Glifr {
         previous_rate: Tensor<2>,
         state: GlifrState,
     ) -> GlifrState {
-        let dt = self.dt;
-        let dt_over_tau = dt / self.tau;
-        let synaptic_current = input_current + delayed_rate.matmul(self.weight_lat.val());
+        self.step_with(&self.coefficients(), input_current, delayed_rate, previous_rate, state)
+    }
 
-        let after_spike_currents = match (&self.after_spike_currents, state.after_spike_currents) {
-            (Some(params), Some(currents)) => {
-                let r_j = -sigmoid(params.trans_r_j.val()) * 2.0 + 1.0;
-                let k_j = sigmoid(params.trans_k_j.val()) / dt;
-                let rate: Tensor<3> = previous_rate.clone().unsqueeze();
-                let jump = (r_j * currents.clone() + params.a_j.val()) * rate * dt_over_tau;
-                Some(jump + (-k_j * dt + 1.0) * currents)
+    /// [`Self::step`] with coefficients from [`Self::coefficients`].
+    pub fn step_with(
+        &self,
+        c: &StepCoefficients,
+        input_current: Tensor<2>,
+        delayed_rate: Tensor<2>,
+        previous_rate: Tensor<2>,
+        state: GlifrState,
+    ) -> GlifrState {
+        let dt_over_tau = self.dt / self.tau;
+        // dt/τ is 1 in every experiment of the paper; skip the multiplication then.
+        let scale = |t: Tensor<2>| if dt_over_tau == 1.0 { t } else { t * dt_over_tau };
+        let synaptic_current = input_current + delayed_rate.matmul(c.weight_lat.clone());
+
+        let after_spike_currents = match (&c.after_spike_currents, state.after_spike_currents) {
+            (Some(asc), Some(currents)) => {
+                let rate: Tensor<3> = scale(previous_rate.clone()).unsqueeze();
+                let jump = (asc.r_j.clone() * currents.clone() + asc.a_j.clone()) * rate;
+                Some(jump + asc.retention.clone() * currents)
             }
             _ => None,
         };
-        let total_asc = match &after_spike_currents {
-            Some(currents) => currents.clone().sum_dim(0).squeeze_dim::<2>(0),
-            None => Tensor::zeros(state.voltage.dims(), &state.voltage.device()),
+        let asc_drive = match &after_spike_currents {
+            Some(currents) => {
+                let total = currents.clone().sum_dim(0).squeeze_dim::<2>(0);
+                let total = if self.i0 == 0.0 { total } else { total + self.i0 };
+                Some(c.asc_gain.clone() * total)
+            }
+            None if self.i0 != 0.0 => Some(c.asc_gain.clone() * self.i0),
+            None => None,
         };
 
-        let k_m = sigmoid(self.trans_k_m.val()) / dt;
         let voltage = state.voltage;
-        let reset = previous_rate * dt_over_tau * (voltage.clone() - self.v_reset);
-        let voltage = synaptic_current
-            + k_m.clone() * dt * self.resistance * (total_asc + self.i0)
-            + (-k_m * dt + 1.0) * voltage
-            - reset;
-        let firing = sigmoid((voltage.clone() - self.thresh.val()) / self.sigma_v);
+        let offset = if self.v_reset == 0.0 { voltage.clone() } else { voltage.clone() - self.v_reset };
+        let reset = scale(previous_rate) * offset;
+        let mut next = synaptic_current + c.leak_retention.clone() * voltage - reset;
+        if let Some(drive) = asc_drive {
+            next = next + drive;
+        }
+        let potential = next.clone() - c.thresh.clone();
+        let potential = if self.sigma_v == 1.0 { potential } else { potential / self.sigma_v };
         GlifrState {
-            firing,
-            voltage,
+            firing: sigmoid(potential),
+            voltage: next,
             after_spike_currents,
         }
     }
+}
+
+/// Parameter-derived factors of a GLIFR step (see [`Glifr::coefficients`]).
+#[derive(Clone, Debug)]
+pub struct StepCoefficients {
+    /// W_lat `[H,H]`.
+    pub weight_lat: Tensor<2>,
+    /// `dt·k_m·R` `[1,H]`: gain of the ASC (and I0) drive on V.
+    pub asc_gain: Tensor<2>,
+    /// `1 − k_m·dt` `[1,H]`.
+    pub leak_retention: Tensor<2>,
+    /// θ `[1,H]`.
+    pub thresh: Tensor<2>,
+    /// ASC factors; `None` without ASCs.
+    pub after_spike_currents: Option<AscCoefficients>,
+}
+
+/// Parameter-derived factors of the ASC update, each `[A,1,H]`.
+#[derive(Clone, Debug)]
+pub struct AscCoefficients {
+    /// r_j.
+    pub r_j: Tensor<3>,
+    /// a_j.
+    pub a_j: Tensor<3>,
+    /// `1 − k_j·dt`.
+    pub retention: Tensor<3>,
 }
 
 /// Heterogeneous init (`pl_modules.py:247-282`): every element of `target_shape` is drawn with

@@ -13,5 +13,8 @@ pub mod glifr;
 pub mod network;
 
 pub use baselines::{Lstm, LstmConfig, LstmState, Rnn, RnnConfig};
-pub use glifr::{AfterSpikeCurrentParams, Glifr, GlifrConfig, GlifrState, MembraneLeakInit, resample_elements};
+pub use glifr::{
+    AfterSpikeCurrentParams, AscCoefficients, Glifr, GlifrConfig, GlifrState, MembraneLeakInit, StepCoefficients,
+    resample_elements,
+};
 pub use network::{Cell, RecurrentNetwork, RecurrentNetworkConfig, Trace, delay_steps};

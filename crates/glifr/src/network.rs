@@ -168,10 +168,11 @@ impl RecurrentNetwork {
             Cell::Glifr(cell) => {
                 let currents = split_steps(cell.input_current(input));
                 let mut state = cell.zero_state(batch, &device);
+                let coefficients = cell.coefficients();
                 for (t, current) in currents.into_iter().enumerate() {
                     let lateral = delayed(&rates, t, self.delay_steps);
                     let previous = delayed(&rates, t, 1);
-                    state = cell.step(current, lateral, previous, state);
+                    state = cell.step_with(&coefficients, current, lateral, previous, state);
                     if keep_voltage {
                         voltages.push(state.voltage.clone());
                     }
