@@ -60,9 +60,9 @@ impl Rnn {
         self.weight_lat.dims()[0]
     }
 
-    /// `x·W_ih + b` for a whole sequence `[B,T,in] → [B,T,H]`.
-    pub fn input_current(&self, input: Tensor<3>) -> Tensor<3> {
-        input.matmul(self.weight_ih.val().unsqueeze()) + self.bias.val().unsqueeze::<3>()
+    /// `x·W_ih + b`, for one step `[B,in] → [B,H]` or a sequence `[B,T,in] → [B,T,H]`.
+    pub fn input_current<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+        input.matmul(self.weight_ih.val().unsqueeze()) + self.bias.val().unsqueeze::<D>()
     }
 
     /// One step: `tanh(input_current + delayed·W_lat)`.
@@ -122,10 +122,10 @@ impl Lstm {
         self.weight_hh.dims()[0]
     }
 
-    /// `x·W_ih + b_ih + b_hh` for a whole sequence, `[B,T,4H]`.
-    pub fn input_current(&self, input: Tensor<3>) -> Tensor<3> {
+    /// `x·W_ih + b_ih + b_hh`, for one step (`[B,4H]`) or a sequence (`[B,T,4H]`).
+    pub fn input_current<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
         let bias = self.bias_ih.val() + self.bias_hh.val();
-        input.matmul(self.weight_ih.val().unsqueeze()) + bias.unsqueeze::<3>()
+        input.matmul(self.weight_ih.val().unsqueeze()) + bias.unsqueeze::<D>()
     }
 
     /// One step from `hidden` (after dropout and silencing) and the raw cell state.

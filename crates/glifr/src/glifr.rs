@@ -257,10 +257,9 @@ impl Glifr {
         self
     }
 
-    /// Projects a whole input sequence `[B,T,in]` through `W_iv` at once (`[B,T,H]`): the
-    /// feed-forward part of `I_syn` does not depend on the state, so one large matmul replaces
-    /// T small ones.
-    pub fn input_current(&self, input: Tensor<3>) -> Tensor<3> {
+    /// The feed-forward part of `I_syn`, `x·W_iv`, for one step `[B,in] → [B,H]` or a whole
+    /// sequence `[B,T,in] → [B,T,H]`.
+    pub fn input_current<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
         input.matmul(self.weight_iv.val().unsqueeze())
     }
 

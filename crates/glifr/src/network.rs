@@ -166,10 +166,10 @@ impl RecurrentNetwork {
         };
         match &self.cell {
             Cell::Glifr(cell) => {
-                let currents = split_steps(cell.input_current(input));
                 let mut state = cell.zero_state(batch, &device);
                 let coefficients = cell.coefficients();
-                for (t, current) in currents.into_iter().enumerate() {
+                for (t, x) in split_steps(input).into_iter().enumerate() {
+                    let current = cell.input_current(x);
                     let lateral = delayed(&rates, t, self.delay_steps);
                     let previous = delayed(&rates, t, 1);
                     state = cell.step_with(&coefficients, current, lateral, previous, state);
@@ -180,16 +180,16 @@ impl RecurrentNetwork {
                 }
             }
             Cell::Rnn(cell) => {
-                for (t, current) in split_steps(cell.input_current(input)).into_iter().enumerate() {
+                for (t, x) in split_steps(input).into_iter().enumerate() {
                     let lateral = delayed(&rates, t, self.delay_steps);
-                    rates.push(self.post_process(cell.step(current, lateral)));
+                    rates.push(self.post_process(cell.step(cell.input_current(x), lateral)));
                 }
             }
             Cell::Lstm(cell) => {
                 let mut memory = zeros.clone();
-                for (t, current) in split_steps(cell.input_current(input)).into_iter().enumerate() {
+                for (t, x) in split_steps(input).into_iter().enumerate() {
                     let hidden = delayed(&rates, t, 1);
-                    let next = cell.step(current, hidden, memory);
+                    let next = cell.step(cell.input_current(x), hidden, memory);
                     memory = next.cell;
                     rates.push(self.post_process(next.hidden));
                 }
@@ -235,7 +235,8 @@ impl RecurrentNetwork {
     }
 }
 
-/// `[B,T,X] → T × [B,X]`.
+/// `[B,T,X] → T × [B,X]`. Applied to the input, never to a tensor that needs a gradient: the
+/// backward of each slice would write a zero-padded `[B,T,X]` gradient, O(T²) work in all.
 fn split_steps(sequence: Tensor<3>) -> Vec<Tensor<2>> {
     sequence
         .split(1, 1)
