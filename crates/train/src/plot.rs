@@ -44,7 +44,12 @@ where
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..x_max + 0.5, (y_min - pad)..(y_max + pad))
         .map_err(|e| anyhow!("{e:?}"))?;
-    chart.configure_mesh().x_desc("epoch").draw().map_err(|e| anyhow!("{e:?}"))?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
     for (name, pts, color) in series {
         if pts.is_empty() {
             continue;

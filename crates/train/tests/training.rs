@@ -80,7 +80,51 @@ fn loss_falls_and_resume_is_exact() {
     }
     assert_eq!(resumed.test.accuracy, full.test.accuracy);
 
+    het_init_draws_only_values_of_the_trained_source(&config("het", runs.path(), 1), &dir);
+
     let evaluation = train::predict::eval_run(&dir, Some("flex")).unwrap();
     assert_eq!(evaluation.accuracy, full.test.accuracy);
     assert!((evaluation.loss - full.test.loss).abs() < 1e-6);
+}
+
+/// FHetA from the trained run: a bigger layer (40 neurons from 32, as the paper's 252 → 256)
+/// whose neuronal parameters and weights are all drawn from the trained ones, frozen.
+fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_run: &std::path::Path) {
+    use burn::prelude::*;
+    use glifr::Cell;
+    use train::config::InitKind;
+
+    let device = Device::flex();
+    let mut model = base.model.clone();
+    model.init = InitKind::Het;
+    model.het_source = Some(trained_run.to_path_buf());
+    model.hidden_size = 40;
+    model.learn_neuronal_params = false;
+    model.input_size = Some(28);
+    model.output_size = Some(10);
+    let het = train::model::build_network(&model, &device).unwrap();
+    let source_dir = train::model::resolve_checkpoint(trained_run).unwrap();
+    let (_, source) = train::model::load_checkpoint(&source_dir, &device).unwrap();
+    let (Cell::Glifr(new), Cell::Glifr(old)) = (&het.cell, &source.cell) else { panic!("GLIFR") };
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_into_vec().unwrap()
+    }
+    let pairs = [
+        (values(new.thresh.val()), values(old.thresh.val()), "thresh"),
+        (values(new.trans_k_m.val()), values(old.trans_k_m.val()), "trans_k_m"),
+        (values(new.weight_lat.val()), values(old.weight_lat.val()), "weight_lat"),
+        (values(new.weight_iv.val()), values(old.weight_iv.val()), "weight_iv"),
+        (
+            values(new.after_spike_currents.as_ref().unwrap().a_j.val()),
+            values(old.after_spike_currents.as_ref().unwrap().a_j.val()),
+            "a_j",
+        ),
+    ];
+    for (drawn, pool, name) in pairs {
+        assert!(drawn.iter().all(|v| pool.contains(v)), "{name}: a value not in the trained source");
+        let distinct = drawn.iter().map(|v| v.to_bits()).collect::<std::collections::HashSet<_>>().len();
+        assert!(distinct > drawn.len() / 4, "{name}: only {distinct} distinct values");
+    }
+    assert_eq!(new.hidden_size(), 40);
+    assert_eq!(het.num_trainable_params(), 28 * 40 + 40 * 40 + 40 * 10 + 10);
 }
