@@ -11,7 +11,7 @@ use burn::tensor::Distribution;
 use serde::Serialize;
 use tasks::{BatchTarget, SequenceBatch};
 
-use crate::config::{InitKind, RunConfig};
+use crate::config::RunConfig;
 use crate::device::DeviceChoice;
 use crate::model::build_network;
 use crate::runner::batch_loss;
@@ -53,12 +53,8 @@ pub fn bench(config: &RunConfig, device: Option<&str>, steps: usize, warmup: usi
     let device = choice.autodiff_device();
     device.seed(config.seed);
     let (input_size, output_size) = config.task.io_sizes();
-    let mut model_config = config.model.clone();
-    model_config.input_size = Some(input_size);
-    model_config.output_size = Some(output_size);
     // The het init only changes values, not shapes or cost.
-    model_config.init = InitKind::Hom;
-    model_config.het_source = None;
+    let model_config = config.resolved_model().shape_only();
     let mut model = build_network(&model_config, &device)?;
     let batch = batch_size.unwrap_or(config.training.batch_size);
     let seq_len = config.task.sequence_length();

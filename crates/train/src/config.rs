@@ -125,6 +125,14 @@ pub struct ModelConfig {
     pub membrane_leak_init: LeakInit,
 }
 
+impl ModelConfig {
+    /// The same shapes with a plain homogeneous init: for building a module whose values are
+    /// about to be loaded or do not matter (benchmarks, parameter counts).
+    pub fn shape_only(&self) -> ModelConfig {
+        ModelConfig { init: InitKind::Hom, het_source: None, ..self.clone() }
+    }
+}
+
 fn default_dt() -> f64 {
     0.05
 }
@@ -297,6 +305,12 @@ impl RunConfig {
             ensure!(o == output, "`model.output_size` = {o}, but the task has {output} outputs");
         }
         Ok(())
+    }
+
+    /// The model with `input_size` and `output_size` filled in from the task.
+    pub fn resolved_model(&self) -> ModelConfig {
+        let (input, output) = self.task.io_sizes();
+        ModelConfig { input_size: Some(input), output_size: Some(output), ..self.model.clone() }
     }
 
     /// The directory of this run.

@@ -110,6 +110,20 @@ fn load_config(path: Option<&PathBuf>) -> Result<RunConfig> {
 }
 
 fn main() {
+    // A panic inside a backend (e.g. wgpu finding no GPU adapter) should read as an error
+    // message, not a backtrace; RUST_BACKTRACE=1 still gets the full report.
+    if std::env::var_os("RUST_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown failure".into());
+            eprintln!("error: {message}");
+            eprintln!("(an internal failure; with --device wgpu, check that a GPU driver is installed; RUST_BACKTRACE=1 shows where it happened)");
+        }));
+    }
     if let Err(error) = run(Cli::parse()) {
         eprintln!("error: {error:#}");
         std::process::exit(1);
@@ -162,11 +176,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Info { config } => {
             let config = RunConfig::load(&config)?;
             let (input, output) = config.task.io_sizes();
-            let mut model = config.model.clone();
-            model.input_size = Some(input);
-            model.output_size = Some(output);
-            model.init = train::config::InitKind::Hom;
-            model.het_source = None;
+            let model = config.resolved_model().shape_only();
             let network = train::model::build_network(&model, &DeviceChoice::host().device())
                 .context("building the model")?;
             println!("{}: {}", config.name, train::runner::describe_model(&config));

@@ -106,12 +106,8 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Recur
     let text = std::fs::read_to_string(&toml_path)
         .with_context(|| format!("{} is not a neurozoo checkpoint (cannot read {})", dir.display(), MODEL_TOML))?;
     let saved: SavedModel = toml::from_str(&text).with_context(|| format!("invalid {}", toml_path.display()))?;
-    // Rebuild the module's shapes with a plain hom init: the weights are overwritten below, and
-    // a het init would need its source.
-    let mut shape_only = saved.model.clone();
-    shape_only.init = InitKind::Hom;
-    shape_only.het_source = None;
-    let network = build_network(&shape_only, device)?;
+    // The weights are overwritten below, so a het init (which would need its source) is moot.
+    let network = build_network(&saved.model.shape_only(), device)?;
     let weights = dir.join(MODEL_WEIGHTS);
     ensure!(weights.is_file(), "{} is missing", weights.display());
     let network = network

@@ -210,10 +210,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
 
     let train_set = build_dataset(&config.task, Part::Train)?;
     let test_set = build_dataset(&config.task, Part::Test)?;
-    let (input_size, output_size) = config.task.io_sizes();
-    let mut model_config = config.model.clone();
-    model_config.input_size = Some(input_size);
-    model_config.output_size = Some(output_size);
+    let model_config = config.resolved_model();
 
     device.seed(config.seed);
     let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
@@ -298,9 +295,10 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     }
 
     let last = records.last().context("no epoch was trained")?;
-    let test = match (last.test_loss, existing.is_some() && first_epoch > t.epochs) {
-        (Some(loss), _) => Evaluation { loss, accuracy: last.test_accuracy, samples: test_set.len() },
-        _ => evaluate(&model, test_set.clone(), t.eval_batch_size, &eval_device)?,
+    // The last epoch is always evaluated; a run resumed after it has its record.
+    let test = match last.test_loss {
+        Some(loss) => Evaluation { loss, accuracy: last.test_accuracy, samples: test_set.len() },
+        None => evaluate(&model, test_set.clone(), t.eval_batch_size, &eval_device)?,
     };
     let summary = Summary {
         name: config.name.clone(),
