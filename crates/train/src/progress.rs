@@ -34,10 +34,10 @@ impl EpochProgress {
         self.bar.inc(1);
     }
 
-    /// The epoch is over: clears the bar and prints one line.
-    pub fn finish(&self, message: &str) {
+    /// The epoch is over: clears the bar and prints one line, when there is one.
+    pub fn finish(&self, message: Option<&str>) {
         self.bar.finish_and_clear();
-        if !self.quiet {
+        if let (false, Some(message)) = (self.quiet, message) {
             println!("{} {message}", self.prefix);
         }
     }

@@ -283,7 +283,9 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             test_accuracy: test_eval.and_then(|e| e.accuracy),
             seconds,
         };
-        progress.finish(&epoch_message(&record));
+        // Long runs of tiny epochs (sine: 5000) print only the epochs that were evaluated.
+        let report = record.test_loss.is_some() || epoch % t.checkpoint_every == 0;
+        progress.finish(report.then(|| epoch_message(&record)).as_deref());
         records.push(record);
         if epoch % t.checkpoint_every == 0 || epoch == t.epochs {
             write_checkpoint(&run_dir, epoch, elapsed, &model_config, &model, &optimizer)?;
