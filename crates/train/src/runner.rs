@@ -283,11 +283,12 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             test_accuracy: test_eval.and_then(|e| e.accuracy),
             seconds,
         };
-        // Long runs of tiny epochs (sine: 5000) print only the epochs that were evaluated.
-        let report = record.test_loss.is_some() || epoch % t.checkpoint_every == 0;
+        let checkpoint = epoch % t.checkpoint_every == 0 || epoch == t.epochs;
+        // Long runs of tiny epochs (sine: 5000) print only the epochs evaluated or saved.
+        let report = record.test_loss.is_some() || checkpoint;
         progress.finish(report.then(|| epoch_message(&record)).as_deref());
         records.push(record);
-        if epoch % t.checkpoint_every == 0 || epoch == t.epochs {
+        if checkpoint {
             write_checkpoint(&run_dir, epoch, elapsed, &model_config, &model, &optimizer)?;
             write_metrics(&run_dir.join("metrics.csv"), &records)?;
             if let Err(e) = crate::plot::learning_curves(&run_dir.join("learning_curves.png"), &records, &config.name) {

@@ -95,13 +95,11 @@ fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_ru
     use train::config::InitKind;
 
     let device = Device::flex();
-    let mut model = base.model.clone();
+    let mut model = base.resolved_model();
     model.init = InitKind::Het;
     model.het_source = Some(trained_run.to_path_buf());
     model.hidden_size = 40;
     model.learn_neuronal_params = false;
-    model.input_size = Some(28);
-    model.output_size = Some(10);
     let het = train::model::build_network(&model, &device).unwrap();
     let source_dir = train::model::resolve_checkpoint(trained_run).unwrap();
     let (_, source) = train::model::load_checkpoint(&source_dir, &device).unwrap();
