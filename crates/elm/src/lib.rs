@@ -1,4 +1,25 @@
-//! Expressive Leaky Memory (ELM) neurons and Branch-ELM (Spieler et al., ICLR 2024).
+//! Expressive Leaky Memory (ELM) neurons of Spieler et al., ICLR 2024, as Burn modules, exact
+//! to the authors' code (AaronSpieler/elmneuron @ `52e68a6`).
 //!
-//! Placeholder crate: the ELM family lands with its own issue. It exists now so that the
-//! workspace layout is final and the `train` binary can grow into it without moving files.
+//! * [`elm`]: the ELM neuron (v1 and v2), vanilla or Branch-ELM, with its readout.
+//! * [`routing`]: how a Branch-ELM's synapses read the inputs (none, random, NeuronIO).
+//! * [`mlp`]: the integration MLP.
+//!
+//! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
+//! backend in the device).
+
+pub mod elm;
+pub mod mlp;
+pub mod routing;
+
+pub use elm::{Elm, ElmConfig, ElmState, ElmTrace, ElmVersion, StepCoefficients, memory_tau_init};
+pub use mlp::{Mlp, MlpActivation};
+pub use routing::{RoutingKind, SynapseRouting};
+
+/// A configuration or checkpoint the ELM cannot be built from.
+#[derive(Debug, thiserror::Error)]
+pub enum ElmError {
+    /// Sizes or values that do not make a model; the message names the field.
+    #[error("invalid ELM configuration: {0}")]
+    Invalid(String),
+}

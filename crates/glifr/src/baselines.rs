@@ -136,6 +136,23 @@ impl Lstm {
         let hidden = sigmoid(o) * cell.clone().tanh();
         LstmState { hidden, cell }
     }
+
+    /// Chrono initialisation (Tallec & Ollivier, ICLR 2018), the ELM paper's Chrono-LSTM
+    /// baseline: per unit draw T ~ U(t_min, t_max) (the range of dependencies in steps), set
+    /// the forget bias to ln T and the input bias to −ln T. PyTorch keeps two bias vectors;
+    /// the chrono values go into `b_ih` and the i/f blocks of `b_hh` become 0, so their sum is
+    /// the chrono bias. The other gates keep their init.
+    pub fn with_chrono_init(mut self, t_min: f64, t_max: f64) -> Self {
+        let h = self.hidden_size();
+        let device = self.bias_ih.device();
+        let log_t = Tensor::<1>::random([h], Distribution::Uniform(t_min, t_max), &device).log();
+        let zeros = Tensor::<1>::zeros([h], &device);
+        let bias_ih = self.bias_ih.val().slice_assign(0..h, log_t.clone().neg()).slice_assign(h..2 * h, log_t);
+        let bias_hh = self.bias_hh.val().slice_assign(0..h, zeros.clone()).slice_assign(h..2 * h, zeros);
+        self.bias_ih = Param::from_tensor(bias_ih);
+        self.bias_hh = Param::from_tensor(bias_hh);
+        self
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +178,23 @@ mod tests {
             &TensorData::from([[0.986614f32, -0.761594]]),
             Tolerance::absolute(1e-5),
         );
+    }
+
+    #[test]
+    fn chrono_init_sets_forget_and_input_biases() {
+        let dev = Device::flex();
+        let lstm = LstmConfig::new(2, 50).init(&dev).with_chrono_init(1.0, 2000.0);
+        let ih: Vec<f32> = lstm.bias_ih.val().into_data().try_into_vec().unwrap();
+        let hh: Vec<f32> = lstm.bias_hh.val().into_data().try_into_vec().unwrap();
+        let (input, forget) = (&ih[0..50], &ih[50..100]);
+        for (i, f) in input.iter().zip(forget) {
+            assert!((0.0..=2000f32.ln()).contains(f), "forget bias {f} outside [ln 1, ln 2000]");
+            assert_eq!(*i, -*f);
+        }
+        assert!(forget.iter().any(|&f| f > 5.0), "log-uniform spread reaches long timescales");
+        assert!(hh[..100].iter().all(|&b| b == 0.0));
+        // The cell and output gates keep PyTorch's U(±1/√H).
+        assert!(ih[100..].iter().chain(&hh[100..]).all(|b| b.abs() <= 1.0 / 50f32.sqrt()));
     }
 
     /// One unit, zero weights except biases: gates = b_ih + b_hh = [i, f, g, o] = [0, 0, 1, 0]

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use serde::Serialize;
@@ -13,7 +13,7 @@ use tasks::{BatchTarget, SequenceBatch};
 
 use crate::config::RunConfig;
 use crate::device::DeviceChoice;
-use crate::model::build_network;
+use crate::model::build_model;
 use crate::runner::batch_loss;
 
 /// Benchmark results.
@@ -55,7 +55,7 @@ pub fn bench(config: &RunConfig, device: Option<&str>, steps: usize, warmup: usi
     let (input_size, output_size) = config.task.io_sizes();
     // The het init only changes values, not shapes or cost.
     let model_config = config.resolved_model().shape_only();
-    let mut model = build_network(&model_config, &device)?;
+    let mut model = build_model(&model_config, config.seed, &device)?;
     let batch = batch_size.unwrap_or(config.training.batch_size);
     let seq_len = config.task.sequence_length();
     let input = Tensor::<3>::random([batch, seq_len, input_size], Distribution::Normal(0.0, 1.0), &device);
@@ -65,12 +65,12 @@ pub fn bench(config: &RunConfig, device: Option<&str>, steps: usize, warmup: usi
         BatchTarget::Sequence(Tensor::<3>::random([batch, seq_len, output_size], Distribution::Normal(0.0, 1.0), &device))
     };
     let data = SequenceBatch { input, target };
-    let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
+    let mut optimizer: ModuleOptimizer = crate::optim::optimizer(config.training.optimizer);
     let mut times = Vec::with_capacity(steps);
     for i in 0..warmup + steps {
         device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
         let start = Instant::now();
-        let (loss, _) = batch_loss(&model, &data);
+        let (loss, _) = batch_loss(&model, &data, model_config.input_dropout);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(config.training.learning_rate, model, grads);
         device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;

@@ -81,6 +81,9 @@ pub fn build_dataset(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
             Ok(TaskDataset::Mnist(MnistSequences::new(images, mode).with_limit(limit)))
         }
         TaskConfig::Sine { steps } => Ok(TaskDataset::Sine(SinePatterns { steps: *steps, ..SinePatterns::default() })),
+        TaskConfig::Shape { .. } => bail!(
+            "task kind `shape` only describes tensor sizes for `neurozoo bench` and `info`; it has no data to train or evaluate on"
+        ),
     }
 }
 

@@ -133,7 +133,7 @@ pub fn model_config(h: &GlifsHparams) -> ModelConfig {
         hidden_size: h.hidden_size,
         input_size: Some(h.input_size),
         output_size: Some(h.output_size),
-        dt: h.dt,
+        dt: Some(h.dt),
         synaptic_delay_ms: h.synaptic_delay,
         dropout: h.dropout_prob,
         num_ascs: h.num_ascs,
@@ -146,48 +146,134 @@ pub fn model_config(h: &GlifsHparams) -> ModelConfig {
         i0: h.i0,
         v_reset: h.v_reset,
         membrane_leak_init: LeakInit::Reference,
+        chrono_init: None,
+        input_dropout: 0.0,
+        input_dropout_in_eval: true,
+        elm: None,
     }
 }
 
-/// The state dict as f32 arrays by key.
-struct StateDict {
-    origin: String,
-    tensors: HashMap<String, (Vec<usize>, Vec<f32>)>,
+/// One tensor of a state dict: its shape, and its values with their kind.
+pub(crate) struct StoredTensor {
+    pub shape: Vec<usize>,
+    pub values: StoredValues,
+}
+
+/// Float tensors as f32, integer and boolean ones as i64.
+pub(crate) enum StoredValues {
+    Float(Vec<f32>),
+    Integer(Vec<i64>),
+}
+
+/// A PyTorch state dict, read with `pytorch-reader`, taken apart key by key.
+pub(crate) struct StateDict {
+    pub origin: String,
+    pub tensors: HashMap<String, StoredTensor>,
+}
+
+fn decode(bytes: &[u8], dtype: DType) -> Option<StoredValues> {
+    let chunks = |n: usize| bytes.chunks_exact(n);
+    Some(match dtype {
+        DType::F32 => StoredValues::Float(chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
+        DType::F64 => StoredValues::Float(chunks(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32).collect()),
+        DType::I64 => StoredValues::Integer(chunks(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect()),
+        DType::I32 => StoredValues::Integer(chunks(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64).collect()),
+        DType::Bool | DType::U8 => StoredValues::Integer(bytes.iter().map(|&b| b as i64).collect()),
+        _ => return None,
+    })
 }
 
 impl StateDict {
-    fn read(path: &Path) -> Result<Self> {
-        let reader = PytorchReader::with_top_level_key(path, "state_dict")
-            .with_context(|| format!("{} is not a PyTorch Lightning checkpoint with a `state_dict`", path.display()))?;
+    /// Reads `path`; with `top_level_key`, the state dict is that entry of a dict (Lightning's
+    /// `state_dict`), else the file is the state dict itself.
+    pub fn read(path: &Path, top_level_key: Option<&str>) -> Result<Self> {
+        ensure!(path.is_file(), "{} does not exist", path.display());
+        let reader = match top_level_key {
+            Some(key) => PytorchReader::with_top_level_key(path, key)
+                .with_context(|| format!("{} is not a PyTorch checkpoint with a `{key}`", path.display()))?,
+            None => PytorchReader::new(path).with_context(|| format!("{} is not a PyTorch state_dict file", path.display()))?,
+        };
         let mut tensors = HashMap::new();
         for (name, tensor) in reader.tensors() {
-            let bytes = tensor.read().with_context(|| format!("{}: reading {name}", path.display()))?;
-            let values: Vec<f32> = match tensor.dtype() {
-                DType::F32 => bytes.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect(),
-                DType::F64 => bytes
-                    .chunks_exact(8)
-                    .map(|c| f64::from_ne_bytes(c.try_into().expect("8 bytes")) as f32)
-                    .collect(),
-                other => bail!("{}: {name} has element type {other:?}; expected float32", path.display()),
+            let bytes = tensor.read().with_context(|| format!("{}: reading `{name}`", path.display()))?;
+            let values = decode(&bytes, tensor.dtype()).with_context(|| {
+                format!("{}: `{name}` has element type {:?}, which no model here stores", path.display(), tensor.dtype())
+            })?;
+            let shape = tensor.shape().to_vec();
+            let count = match &values {
+                StoredValues::Float(v) => v.len(),
+                StoredValues::Integer(v) => v.len(),
             };
-            tensors.insert(name.clone(), (tensor.shape().to_vec(), values));
+            ensure!(
+                count == shape.iter().product::<usize>(),
+                "{}: `{name}` holds {count} values for shape {shape:?} (truncated file?)",
+                path.display()
+            );
+            tensors.insert(name.clone(), StoredTensor { shape, values });
         }
         Ok(Self { origin: path.display().to_string(), tensors })
     }
 
-    fn take(&mut self, key: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let (found, values) = self.tensors.remove(key).with_context(|| {
+    fn remove(&mut self, key: &str) -> Result<StoredTensor> {
+        self.tensors.remove(key).with_context(|| {
             let mut keys: Vec<&String> = self.tensors.keys().collect();
             keys.sort();
             format!("{}: missing `{key}` (remaining keys: {keys:?})", self.origin)
-        })?;
-        ensure!(found == shape, "{}: `{key}` has shape {found:?}, expected {shape:?}", self.origin);
-        Ok(values)
+        })
     }
 
-    fn param<const D: usize>(&mut self, key: &str, shape: [usize; D], device: &Device) -> Result<Param<Tensor<D>>> {
+    /// The float values of `key`, which must have `shape`.
+    pub fn take(&mut self, key: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let t = self.remove(key)?;
+        ensure!(t.shape == shape, "{}: `{key}` has shape {:?}, expected {shape:?}", self.origin, t.shape);
+        match t.values {
+            StoredValues::Float(v) => Ok(v),
+            StoredValues::Integer(_) => bail!("{}: `{key}` holds integers; expected floating-point values", self.origin),
+        }
+    }
+
+    /// The integer (or boolean, as 0/1) values of `key` and its shape; floats are refused.
+    pub fn take_integers(&mut self, key: &str) -> Result<(Vec<usize>, Vec<i64>)> {
+        let t = self.remove(key)?;
+        match t.values {
+            StoredValues::Integer(v) => Ok((t.shape, v)),
+            StoredValues::Float(v) if v.is_empty() => Ok((t.shape, Vec::new())),
+            StoredValues::Float(_) => bail!("{}: `{key}` holds floats; expected integer indices", self.origin),
+        }
+    }
+
+    /// Removes `key` if present, returning its shape.
+    pub fn take_shape(&mut self, key: &str) -> Option<Vec<usize>> {
+        self.tensors.remove(key).map(|t| t.shape)
+    }
+
+    /// The shape of `key`, if present.
+    pub fn shape(&self, key: &str) -> Option<&[usize]> {
+        self.tensors.get(key).map(|t| t.shape.as_slice())
+    }
+
+    /// `key` as a parameter of `shape`.
+    pub fn param<const D: usize>(&mut self, key: &str, shape: [usize; D], device: &Device) -> Result<Param<Tensor<D>>> {
         let values = self.take(key, &shape)?;
         Ok(Param::from_data(TensorData::new(values, shape), device))
+    }
+
+    /// A PyTorch `nn.Linear` (`weight [out,in]`, `bias [out]`) as a Burn `Linear` (`[in,out]`).
+    pub fn linear(&mut self, prefix: &str, input: usize, output: usize, device: &Device) -> Result<burn::nn::Linear> {
+        let weight = self.take(&format!("{prefix}.weight"), &[output, input])?;
+        let weight = Tensor::<2>::from_data(TensorData::new(weight, [output, input]), device).transpose();
+        let bias = self.param(&format!("{prefix}.bias"), [output], device)?;
+        Ok(burn::nn::Linear { weight: Param::from_tensor(weight), bias: Some(bias) })
+    }
+
+    /// Fails naming any key no part of the model took.
+    pub fn ensure_consumed(&self, what: &str) -> Result<()> {
+        if !self.tensors.is_empty() {
+            let mut keys: Vec<&String> = self.tensors.keys().collect();
+            keys.sort();
+            bail!("{}: unexpected keys {keys:?} for {what}", self.origin);
+        }
+        Ok(())
     }
 }
 
@@ -195,7 +281,7 @@ impl StateDict {
 pub fn read_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, device: &Device) -> Result<(ModelConfig, RecurrentNetwork)> {
     let h = hparams_from(checkpoint, hparams)?;
     let config = model_config(&h);
-    let mut state = StateDict::read(checkpoint)?;
+    let mut state = StateDict::read(checkpoint, Some("state_dict"))?;
     if !state.tensors.keys().any(|k| k.starts_with("neuron_layer.")) || state.tensors.contains_key("neuron_layer.weight_ih") {
         let mut keys: Vec<&String> = state.tensors.keys().collect();
         keys.sort();
@@ -214,11 +300,7 @@ pub fn read_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, device: &Device
         asc.a_j = state.param("neuron_layer.a_j", [a, 1, hs], device)?;
     }
     network.cell = Cell::Glifr(cell.with_neuronal_params_learned(h.params_learned));
-    let weight = state.take("output_linear.weight", &[o, hs])?;
-    let weight = Tensor::<2>::from_data(TensorData::new(weight, [o, hs]), device).transpose();
-    network.readout.weight = Param::from_tensor(weight);
-    let bias = state.param("output_linear.bias", [o], device)?;
-    network.readout.bias = Some(bias);
+    network.readout = state.linear("output_linear", hs, o, device)?;
     if state.tensors.contains_key("silence_mult") {
         let m = state.take("silence_mult", &[hs, hs])?;
         let mut silenced = Vec::new();
@@ -234,11 +316,7 @@ pub fn read_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, device: &Device
         }
         network = network.with_silenced(&silenced);
     }
-    if !state.tensors.is_empty() {
-        let mut keys: Vec<&String> = state.tensors.keys().collect();
-        keys.sort();
-        bail!("{}: unexpected keys {keys:?} for a GLIFR network", checkpoint.display());
-    }
+    state.ensure_consumed("a GLIFR network")?;
     Ok((config, network))
 }
 
@@ -247,7 +325,7 @@ pub fn import_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, out: &Path) -
     let device = crate::device::DeviceChoice::host().device();
     let (config, network) = read_glifs_asc(checkpoint, hparams, &device)?;
     let saved = SavedModel { origin: format!("GLIFS_ASC checkpoint {}", checkpoint.display()), model: config.clone() };
-    save_checkpoint(out, &saved, &network)?;
+    save_checkpoint(out, &saved, &crate::model::Model::Recurrent(network))?;
     Ok(config)
 }
 

@@ -16,8 +16,11 @@ struct Cli {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ImportFormat {
-    /// A GLIFS_ASC (PyTorch Lightning) GLIFR checkpoint.
+    /// A GLIFS_ASC (PyTorch Lightning) GLIFR checkpoint (`--checkpoint`, optional `--hparams`).
     GlifsAsc,
+    /// An AaronSpieler/elmneuron ELM `state_dict` (`--state`) with its `model_config.json`
+    /// (`--config`), as the released NeuronIO models ship.
+    Elmneuron,
 }
 
 #[derive(Subcommand, Debug)]
@@ -48,12 +51,18 @@ enum Command {
         /// Source format.
         #[arg(long, value_enum)]
         from: ImportFormat,
-        /// The checkpoint file (e.g. a Lightning `.ckpt`).
-        #[arg(long)]
+        /// The checkpoint or state-dict file (a Lightning `.ckpt`, an elmneuron `model_state.pt`).
+        #[arg(long, visible_alias = "state")]
         checkpoint: PathBuf,
-        /// The run's `hparams.yaml`; default: the checkpoint's own `hyper_parameters`.
+        /// glifs-asc: the run's `hparams.yaml`; default: the checkpoint's own `hyper_parameters`.
         #[arg(long)]
         hparams: Option<PathBuf>,
+        /// elmneuron: the model's `model_config.json`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// elmneuron: 1 or 2; default: read from the state dict (`tau_s`: v1, `tau_b`: v2).
+        #[arg(long)]
+        elm_version: Option<u8>,
         /// Output checkpoint directory.
         #[arg(long)]
         out: PathBuf,
@@ -72,6 +81,9 @@ enum Command {
         /// Also write the GLIFR membrane voltage [B,T,H] here.
         #[arg(long)]
         voltage: Option<PathBuf>,
+        /// Also write the ELM memory [B,T,d_m] here.
+        #[arg(long)]
+        memory: Option<PathBuf>,
         /// Device (default: wgpu when compiled in, else flex).
         #[arg(long)]
         device: Option<String>,
@@ -150,7 +162,27 @@ fn run(cli: Cli) -> Result<()> {
             let evaluation = train::predict::eval_run(&run, device.as_deref())?;
             println!("{}", serde_json::to_string_pretty(&evaluation)?);
         }
-        Command::Import { from: ImportFormat::GlifsAsc, checkpoint, hparams, out } => {
+        Command::Import { from: ImportFormat::Elmneuron, checkpoint, hparams, config, elm_version, out } => {
+            if hparams.is_some() {
+                bail!("--hparams belongs to --from glifs-asc; an elmneuron model takes --config model_config.json");
+            }
+            let config = config.context("--from elmneuron needs --config (the model's model_config.json)")?;
+            let model = train::import_elm::import_elmneuron(&checkpoint, &config, elm_version, &out)?;
+            let e = model.elm_options();
+            println!(
+                "imported ELM v{} (in {}, d_m {}, out {}, {} trainable parameters) → {}",
+                e.version,
+                model.input_size.unwrap_or(0),
+                model.hidden_size,
+                model.output_size.unwrap_or(0),
+                train::model::load_checkpoint(&out, &DeviceChoice::host().device())?.1.num_trainable_params(),
+                out.display()
+            );
+        }
+        Command::Import { from: ImportFormat::GlifsAsc, checkpoint, hparams, config, elm_version, out } => {
+            if config.is_some() || elm_version.is_some() {
+                bail!("--config and --elm-version belong to --from elmneuron");
+            }
             let model = train::import::import_glifs_asc(&checkpoint, hparams.as_deref(), &out)?;
             println!(
                 "imported GLIFR (in {}, H {}, out {}, {} ASCs) → {}",
@@ -161,9 +193,9 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Predict { checkpoint, input, output, voltage, device } => {
+        Command::Predict { checkpoint, input, output, voltage, memory, device } => {
             let choice = DeviceChoice::resolve(device.as_deref(), None)?;
-            train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), choice)?;
+            train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), memory.as_deref(), choice)?;
         }
         Command::Bench { config, steps, warmup, batch_size, device } => {
             if steps == 0 {
@@ -177,7 +209,7 @@ fn run(cli: Cli) -> Result<()> {
             let config = RunConfig::load(&config)?;
             let (input, output) = config.task.io_sizes();
             let model = config.resolved_model().shape_only();
-            let network = train::model::build_network(&model, &DeviceChoice::host().device())
+            let network = train::model::build_model(&model, config.seed, &DeviceChoice::host().device())
                 .context("building the model")?;
             println!("{}: {}", config.name, train::runner::describe_model(&config));
             println!("task: {} ({} steps × {} inputs → {} outputs)", train::runner::describe_task(&config), config.task.sequence_length(), input, output);

@@ -1,4 +1,4 @@
-//! Building networks from the config, and our checkpoint format: a directory holding
+//! Building models from the config, and our checkpoint format: a directory holding
 //! `model.toml` (the resolved [`ModelConfig`], enough to rebuild the module) and `model.bpk`
 //! (the parameters, Burn's burnpack format).
 
@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
+use elm::{Elm, ElmConfig, ElmVersion};
 use glifr::{
     Cell, GlifrConfig, LstmConfig, MembraneLeakInit, RecurrentNetwork, RecurrentNetworkConfig, RnnConfig,
     delay_steps,
@@ -13,6 +14,7 @@ use glifr::{
 use serde::{Deserialize, Serialize};
 
 use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
+use crate::config::ElmOptions;
 use crate::fsutil::write_atomic;
 
 /// File name of the model description in a checkpoint directory.
@@ -30,17 +32,128 @@ pub struct SavedModel {
     pub model: ModelConfig,
 }
 
-/// Builds a freshly initialised network (the `het` init resamples from `model.het_source`).
+/// Any model of the zoo: what training, checkpoints, `predict` and `bench` handle.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Model {
+    /// GLIFR, RNN or LSTM layer with a per-step readout.
+    Recurrent(RecurrentNetwork),
+    /// An ELM neuron with its readout.
+    Elm(Elm),
+}
+
+/// Readout (and, where the model has them, internal variables) of every step.
+#[derive(Clone, Debug)]
+pub struct ModelTrace {
+    /// `[B,T,out]`.
+    pub output: Tensor<3>,
+    /// GLIFR membrane voltage `[B,T,H]`.
+    pub voltage: Option<Tensor<3>>,
+    /// ELM memory `[B,T,d_m]`.
+    pub memory: Option<Tensor<3>>,
+}
+
+impl Model {
+    /// The readout at every step, `[B,T,in] → [B,T,out]`.
+    pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        match self {
+            Model::Recurrent(n) => n.forward(input),
+            Model::Elm(e) => e.forward(input),
+        }
+    }
+
+    /// The readout at the last step, `[B,out]`.
+    pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
+        match self {
+            Model::Recurrent(n) => n.forward_last(input),
+            Model::Elm(e) => e.forward_last(input),
+        }
+    }
+
+    /// Readout and internal variables at every step.
+    pub fn forward_traced(&self, input: Tensor<3>) -> ModelTrace {
+        match self {
+            Model::Recurrent(n) => {
+                let t = n.forward_traced(input);
+                ModelTrace { output: t.output, voltage: t.voltage, memory: None }
+            }
+            Model::Elm(e) => {
+                let t = e.forward_traced(input);
+                ModelTrace { output: t.output, voltage: None, memory: Some(t.memory) }
+            }
+        }
+    }
+
+    /// Parameters that train, counted as the paper (GLIFR) or reference code (ELM) counts them.
+    pub fn num_trainable_params(&self) -> usize {
+        match self {
+            Model::Recurrent(n) => n.num_trainable_params(),
+            Model::Elm(e) => e.num_trainable_params(),
+        }
+    }
+
+    /// The recurrent network, for GLIFR-specific operations (silencing, het init).
+    pub fn as_recurrent(&self) -> Option<&RecurrentNetwork> {
+        match self {
+            Model::Recurrent(n) => Some(n),
+            Model::Elm(_) => None,
+        }
+    }
+}
+
+/// The [`ElmConfig`] of an `elm` model config with `input`/`output` sizes.
+pub fn elm_config(model: &ModelConfig, input: usize, output: usize) -> ElmConfig {
+    let e: ElmOptions = model.elm_options();
+    ElmConfig::new(input, output)
+        .with_memory_size(model.hidden_size)
+        .with_lambda(e.lambda)
+        .with_mlp_layers(e.mlp_layers)
+        .with_mlp_hidden_size(e.mlp_hidden_size)
+        .with_mlp_activation(e.mlp_activation)
+        .with_synapse_tau(e.synapse_tau)
+        .with_memory_tau_min(e.memory_tau_min)
+        .with_memory_tau_max(e.memory_tau_max)
+        .with_learn_memory_tau(e.learn_memory_tau)
+        .with_synapse_weight_init(e.synapse_weight_init)
+        .with_num_branch(e.num_branch)
+        .with_synapses_per_branch(e.synapses_per_branch)
+        .with_routing(e.routing)
+        .with_dt(model.dt())
+        .with_version(if e.version == 2 { ElmVersion::V2 } else { ElmVersion::V1 })
+        .with_per_synapse_trace(e.per_synapse_trace)
+}
+
+/// Builds a freshly initialised model. `seed` draws random routing; the weights come from the
+/// device's RNG (seed it first).
+pub fn build_model(model: &ModelConfig, seed: u64, device: &Device) -> Result<Model> {
+    if model.kind == ModelKind::Elm {
+        let input = model.input_size.context("model.input_size is not resolved")?;
+        let output = model.output_size.context("model.output_size is not resolved")?;
+        let elm = elm_config(model, input, output).with_routing_seed(seed).init(device).context("building the ELM")?;
+        return Ok(Model::Elm(elm));
+    }
+    Ok(Model::Recurrent(build_network(model, device)?))
+}
+
+/// Builds a freshly initialised GLIFR/RNN/LSTM network (the `het` init resamples from
+/// `model.het_source`).
 pub fn build_network(model: &ModelConfig, device: &Device) -> Result<RecurrentNetwork> {
     let input = model.input_size.context("model.input_size is not resolved")?;
     let output = model.output_size.context("model.output_size is not resolved")?;
     let cell = match model.kind {
         ModelKind::Glifr => Cell::Glifr(glifr_config(model, input).init(device)),
         ModelKind::Rnn => Cell::Rnn(RnnConfig::new(input, model.hidden_size).init(device)),
-        ModelKind::Lstm => Cell::Lstm(LstmConfig::new(input, model.hidden_size).init(device)),
+        ModelKind::Lstm => {
+            let mut lstm = LstmConfig::new(input, model.hidden_size).init(device);
+            if let Some([lo, hi]) = model.chrono_init {
+                lstm = lstm.with_chrono_init(lo, hi);
+            }
+            Cell::Lstm(lstm)
+        }
+        ModelKind::Elm => bail!("an ELM is not a recurrent network of cells; use build_model"),
     };
     let mut network = RecurrentNetworkConfig::new(output)
-        .with_delay_steps(delay_steps(model.synaptic_delay_ms, model.dt))
+        .with_delay_steps(delay_steps(model.synaptic_delay_ms, model.dt()))
         .with_dropout(model.dropout)
         .init(cell, device);
     if model.init == InitKind::Het {
@@ -55,19 +168,20 @@ pub fn build_network(model: &ModelConfig, device: &Device) -> Result<RecurrentNe
             source_config.model.num_ascs,
             model.num_ascs
         );
+        let Some(trained) = trained.as_recurrent() else { unreachable!("kinds checked above") };
         if let (Cell::Glifr(mine), Cell::Glifr(theirs)) = (network.cell, &trained.cell) {
             network.cell = Cell::Glifr(mine.resampled_from(theirs, device));
         } else {
             unreachable!("kinds checked above");
         }
     }
-    Ok(apply_trainability(network, model))
+    Ok(apply_glifr_trainability(network, model))
 }
 
 fn glifr_config(model: &ModelConfig, input: usize) -> GlifrConfig {
     GlifrConfig::new(input, model.hidden_size)
         .with_num_ascs(model.num_ascs)
-        .with_dt(model.dt)
+        .with_dt(model.dt())
         .with_tau(model.tau)
         .with_sigma_v(model.sigma_v)
         .with_resistance(model.resistance)
@@ -80,15 +194,23 @@ fn glifr_config(model: &ModelConfig, input: usize) -> GlifrConfig {
 }
 
 /// Freezes GLIFR's neuronal parameters when the config says they are fixed (Hom, FHet).
-pub fn apply_trainability(mut network: RecurrentNetwork, model: &ModelConfig) -> RecurrentNetwork {
+pub fn apply_glifr_trainability(mut network: RecurrentNetwork, model: &ModelConfig) -> RecurrentNetwork {
     if let Cell::Glifr(cell) = network.cell {
         network.cell = Cell::Glifr(cell.with_neuronal_params_learned(model.learn_neuronal_params));
     }
     network
 }
 
+/// Sets which parameters train as the config says (GLIFR neuronal parameters, ELM τ_m).
+pub fn apply_trainability(model: Model, config: &ModelConfig) -> Model {
+    match model {
+        Model::Recurrent(n) => Model::Recurrent(apply_glifr_trainability(n, config)),
+        Model::Elm(e) => Model::Elm(e.with_memory_tau_learned(config.elm_options().learn_memory_tau)),
+    }
+}
+
 /// Writes a checkpoint directory (`model.toml` + `model.bpk`), each file atomically.
-pub fn save_checkpoint(dir: &Path, saved: &SavedModel, network: &RecurrentNetwork) -> Result<()> {
+pub fn save_checkpoint(dir: &Path, saved: &SavedModel, network: &Model) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let text = toml::to_string_pretty(saved).context("serialising model.toml")?;
     write_atomic(&dir.join(MODEL_TOML), text.as_bytes())?;
@@ -101,13 +223,13 @@ pub fn save_checkpoint(dir: &Path, saved: &SavedModel, network: &RecurrentNetwor
 }
 
 /// Reads a checkpoint directory back onto `device`.
-pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, RecurrentNetwork)> {
+pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Model)> {
     let toml_path = dir.join(MODEL_TOML);
     let text = std::fs::read_to_string(&toml_path)
         .with_context(|| format!("{} is not a neurozoo checkpoint (cannot read {})", dir.display(), MODEL_TOML))?;
     let saved: SavedModel = toml::from_str(&text).with_context(|| format!("invalid {}", toml_path.display()))?;
     // The weights are overwritten below, so a het init (which would need its source) is moot.
-    let network = build_network(&saved.model.shape_only(), device)?;
+    let network = build_model(&saved.model.shape_only(), 0, device)?;
     let weights = dir.join(MODEL_WEIGHTS);
     ensure!(weights.is_file(), "{} is missing", weights.display());
     let network = network

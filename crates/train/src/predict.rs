@@ -13,9 +13,16 @@ use crate::npy::{read_npy, write_npy};
 use crate::runner::{Evaluation, evaluate};
 
 /// Runs the model in `checkpoint` on `input` (`[B,T,in]` float32) and writes the readout of
-/// every step (`[B,T,out]`) to `output`, and the GLIFR voltage (`[B,T,H]`) to `voltage` when
-/// asked.
-pub fn predict(checkpoint: &Path, input: &Path, output: &Path, voltage: Option<&Path>, device: DeviceChoice) -> Result<()> {
+/// every step (`[B,T,out]`) to `output`, and when asked the GLIFR voltage (`[B,T,H]`) to
+/// `voltage` and the ELM memory (`[B,T,d_m]`) to `memory`.
+pub fn predict(
+    checkpoint: &Path,
+    input: &Path,
+    output: &Path,
+    voltage: Option<&Path>,
+    memory: Option<&Path>,
+    device: DeviceChoice,
+) -> Result<()> {
     let device = device.device();
     let dir = resolve_checkpoint(checkpoint)?;
     let (saved, network) = load_checkpoint(&dir, &device)?;
@@ -31,17 +38,20 @@ pub fn predict(checkpoint: &Path, input: &Path, output: &Path, voltage: Option<&
     let x = Tensor::<3>::from_data(TensorData::new(x.data, shape), &device);
     let network = network.valid();
     let trace = network.forward_traced(x);
-    let y = trace.output;
-    let dims = y.dims();
-    let values: Vec<f32> = y.into_data().convert::<f32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    write_npy(output, &dims, &values)?;
+    save_tensor(output, trace.output)?;
     if let Some(path) = voltage {
-        let v = trace.voltage.context("--voltage needs a GLIFR model")?;
-        let dims = v.dims();
-        let values: Vec<f32> = v.into_data().convert::<f32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        write_npy(path, &dims, &values)?;
+        save_tensor(path, trace.voltage.context("--voltage needs a GLIFR model")?)?;
+    }
+    if let Some(path) = memory {
+        save_tensor(path, trace.memory.context("--memory needs an ELM model")?)?;
     }
     Ok(())
+}
+
+fn save_tensor(path: &Path, t: Tensor<3>) -> Result<()> {
+    let dims = t.dims();
+    let values: Vec<f32> = t.into_data().convert::<f32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    write_npy(path, &dims, &values)
 }
 
 /// Re-evaluates a run's latest checkpoint on its test set.
@@ -53,5 +63,8 @@ pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
     let dir = resolve_checkpoint(run_dir)?;
     let (_, network) = load_checkpoint(&dir, &device)?;
     let test = build_dataset(&config.task, Part::Test)?;
-    evaluate(&network, test, config.training.eval_batch_size, &device)
+    let m = &config.model;
+    let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };
+    device.seed(config.seed);
+    evaluate(&network, test, config.training.eval_batch_size, dropout, &device)
 }

@@ -22,17 +22,18 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::Dataset;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use glifr::RecurrentNetwork;
+use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 use tasks::{BatchTarget, SequenceBatch, SequenceBatcher};
 
-use crate::config::RunConfig;
+use crate::config::{LrSchedule, RunConfig};
 use crate::data::{Part, TaskDataset, build_dataset};
 use crate::device::DeviceChoice;
 use crate::fsutil::write_atomic;
-use crate::model::{SavedModel, build_network, load_checkpoint, save_checkpoint};
+use crate::model::{Model, SavedModel, build_model, load_checkpoint, save_checkpoint};
+use crate::optim::{learning_rate, optimizer};
 
 /// How many complete checkpoints a run keeps.
 const KEEP_CHECKPOINTS: usize = 2;
@@ -91,11 +92,23 @@ impl Totals {
     }
 }
 
-/// Loss of a batch and the number of correct predictions (0 for regression).
-pub fn batch_loss(model: &RecurrentNetwork, batch: &SequenceBatch) -> (Tensor<1>, usize) {
+/// Zeroes each input entry with probability `p`, without rescaling the others (the ELM SHD
+/// code's input dropout).
+pub fn drop_inputs(input: Tensor<3>, p: f64) -> Tensor<3> {
+    if p <= 0.0 {
+        return input;
+    }
+    let keep = Tensor::<3>::random(input.shape(), Distribution::Bernoulli(1.0 - p), &input.device());
+    input * keep
+}
+
+/// Loss of a batch and the number of correct predictions (0 for regression), with input
+/// dropout `input_dropout` (0: none).
+pub fn batch_loss(model: &Model, batch: &SequenceBatch, input_dropout: f64) -> (Tensor<1>, usize) {
+    let input = drop_inputs(batch.input.clone(), input_dropout);
     match &batch.target {
         BatchTarget::Classes(classes) => {
-            let logits = model.forward_last(batch.input.clone());
+            let logits = model.forward_last(input);
             let loss = CrossEntropyLossConfig::new()
                 .init(&logits.device())
                 .forward(logits.clone(), classes.clone());
@@ -103,15 +116,16 @@ pub fn batch_loss(model: &RecurrentNetwork, batch: &SequenceBatch) -> (Tensor<1>
             (loss, correct as usize)
         }
         BatchTarget::Sequence(target) => {
-            let output = model.forward(batch.input.clone());
+            let output = model.forward(input);
             let loss = (output - target.clone()).square().mean();
             (loss, 0)
         }
     }
 }
 
-/// Evaluates `model` (in validation mode, on `device`) over `dataset`.
-pub fn evaluate(model: &RecurrentNetwork, dataset: TaskDataset, batch_size: usize, device: &Device) -> Result<Evaluation> {
+/// Evaluates `model` (in validation mode, on `device`) over `dataset`, with input dropout
+/// `input_dropout` (0 unless the config applies it at evaluation, as the ELM SHD code does).
+pub fn evaluate(model: &Model, dataset: TaskDataset, batch_size: usize, input_dropout: f64, device: &Device) -> Result<Evaluation> {
     let classification = matches!(dataset, TaskDataset::Mnist(_));
     let model = model.valid();
     let loader = DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
@@ -119,7 +133,7 @@ pub fn evaluate(model: &RecurrentNetwork, dataset: TaskDataset, batch_size: usiz
     for batch in loader.iter() {
         let batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
         let b = batch.input.dims()[0];
-        let (loss, correct) = batch_loss(&model, &batch);
+        let (loss, correct) = batch_loss(&model, &batch, input_dropout);
         totals.loss += loss.into_scalar::<f64>() * b as f64;
         totals.correct += correct;
         totals.samples += b;
@@ -198,11 +212,14 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     }
     if options.resume && config_path.is_file() {
         let mut previous = RunConfig::load(&config_path).context("reading the run's own config.toml")?;
-        // Extending a run by more epochs is allowed; any other change would make it a different run.
-        previous.training.epochs = config.training.epochs;
+        // Extending a run by more epochs is allowed (except under a cosine schedule, whose curve
+        // depends on the run's length); any other change would make it a different run.
+        if config.training.lr_schedule != LrSchedule::Cosine {
+            previous.training.epochs = config.training.epochs;
+        }
         ensure!(
             previous == *config,
-            "the config differs from the one {} was started with ({}) in more than `training.epochs`; resume with the same config",
+            "the config differs from the one {} was started with ({}) in more than `training.epochs` (which a cosine schedule fixes too); resume with the same config",
             run_dir.display(),
             config_path.display()
         );
@@ -213,7 +230,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     let model_config = config.resolved_model();
 
     device.seed(config.seed);
-    let mut optimizer: ModuleOptimizer = AdamConfig::new().init();
+    let mut optimizer: ModuleOptimizer = optimizer(config.training.optimizer);
     let (mut model, mut records, first_epoch, mut elapsed) = match (&existing, options.resume) {
         (Some(dir), true) => {
             let (_, model) = load_checkpoint(dir, &device)?;
@@ -236,7 +253,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             if options.resume && !options.quiet {
                 eprintln!("no checkpoint in {}; starting from scratch", run_dir.display());
             }
-            (build_network(&model_config, &device)?, Vec::new(), 1, 0.0)
+            (build_model(&model_config, config.seed, &device)?, Vec::new(), 1, 0.0)
         }
     };
     std::fs::create_dir_all(&run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
@@ -244,6 +261,9 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
 
     let t = &config.training;
     let batches_per_epoch = train_set.len().div_ceil(t.batch_size);
+    let total_batches = batches_per_epoch * t.epochs;
+    let input_dropout = model_config.input_dropout;
+    let eval_dropout = if model_config.input_dropout_in_eval { input_dropout } else { 0.0 };
     for epoch in first_epoch..=t.epochs {
         let started = Instant::now();
         device.seed(config.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
@@ -254,14 +274,15 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             .build(train_set.clone());
         let progress = crate::progress::EpochProgress::new(epoch, t.epochs, batches_per_epoch, options.quiet);
         let mut totals = Totals::default();
-        for batch in loader.iter() {
+        for (i, batch) in loader.iter().enumerate() {
             let batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
             let b = batch.input.dims()[0];
-            let (loss, correct) = batch_loss(&model, &batch);
+            let (loss, correct) = batch_loss(&model, &batch, input_dropout);
             let loss_value: f64 = loss.clone().into_scalar::<f64>();
             ensure!(loss_value.is_finite(), "the training loss became {loss_value} in epoch {epoch}");
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(t.learning_rate, model, grads);
+            let step = (epoch - 1) * batches_per_epoch + i;
+            model = optimizer.step(learning_rate(t.lr_schedule, t.learning_rate, step, total_batches), model, grads);
             totals.loss += loss_value * b as f64;
             totals.correct += correct;
             totals.samples += b;
@@ -269,7 +290,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         }
         let train_eval = totals.evaluation(classification);
         let test_eval = if epoch % t.eval_every == 0 || epoch == t.epochs {
-            Some(evaluate(&model, test_set.clone(), t.eval_batch_size, &eval_device)?)
+            Some(evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, &eval_device)?)
         } else {
             None
         };
@@ -301,7 +322,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     // The last epoch is always evaluated; a run resumed after it has its record.
     let test = match last.test_loss {
         Some(loss) => Evaluation { loss, accuracy: last.test_accuracy, samples: test_set.len() },
-        None => evaluate(&model, test_set.clone(), t.eval_batch_size, &eval_device)?,
+        None => evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, &eval_device)?,
     };
     let summary = Summary {
         name: config.name.clone(),
@@ -345,6 +366,25 @@ fn epoch_message(r: &EpochRecord) -> String {
 /// A one-line description of the model for summaries.
 pub fn describe_model(config: &RunConfig) -> String {
     let m = &config.model;
+    if m.kind == crate::config::ModelKind::Elm {
+        let e = m.elm_options();
+        let branches = e.num_branch.map(|b| format!(" branches={b}×{}", e.synapses_per_branch)).unwrap_or_default();
+        return format!(
+            "ELM v{} d_m={} λ={} mlp={}×{} {:?} τ_m={}–{}{} dt={} routing={:?}{}",
+            e.version,
+            m.hidden_size,
+            e.lambda,
+            e.mlp_layers,
+            e.mlp_hidden_size.unwrap_or(2 * m.hidden_size),
+            e.mlp_activation,
+            e.memory_tau_min,
+            e.memory_tau_max,
+            if e.learn_memory_tau { " (learned)" } else { "" },
+            m.dt(),
+            e.routing,
+            branches
+        );
+    }
     format!(
         "{:?} H={} ascs={} learned={} init={:?} delay={}ms",
         m.kind, m.hidden_size, m.num_ascs, m.learn_neuronal_params, m.init, m.synaptic_delay_ms
@@ -356,6 +396,7 @@ pub fn describe_task(config: &RunConfig) -> String {
     match &config.task {
         crate::config::TaskConfig::Mnist { sequence, .. } => format!("mnist-{sequence:?}").to_lowercase(),
         crate::config::TaskConfig::Sine { .. } => "sine".into(),
+        crate::config::TaskConfig::Shape { inputs, outputs, steps, .. } => format!("shape {steps}×{inputs}→{outputs}"),
     }
 }
 
@@ -364,7 +405,7 @@ fn write_checkpoint(
     epoch: usize,
     elapsed: f64,
     model_config: &crate::config::ModelConfig,
-    model: &RecurrentNetwork,
+    model: &Model,
     optimizer: &ModuleOptimizer,
 ) -> Result<()> {
     let root = run_dir.join("checkpoints");

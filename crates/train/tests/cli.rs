@@ -105,3 +105,44 @@ fn bad_inputs_give_clear_errors() {
     assert_clean_failure(&o, &["tpu"]);
     assert!(out.join("model.toml").is_file());
 }
+
+/// The released NeuronIO model in the golden set, imported through the binary, predicts the
+/// reference readout; `info` prints the reference parameter count of that model's shape.
+#[test]
+fn elmneuron_import_predict_and_info() {
+    let case = common::golden_root().join("elm/neuronio-dm10");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = neurozoo(
+        &[
+            "import", "--from", "elmneuron",
+            "--state", case.join("model_state.pt").to_str().unwrap(),
+            "--config", case.join("model_config.json").to_str().unwrap(),
+            "--out", "elm",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("5852 trainable parameters"), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = neurozoo(
+        &[
+            "predict", "--checkpoint", "elm", "--input", case.join("x.npy").to_str().unwrap(),
+            "--output", "y.npy", "--memory", "m.npy", "--device", "flex",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours = train::npy::read_npy(&tmp.path().join("y.npy")).unwrap();
+    let reference = train::npy::read_npy(&case.join("y.npy")).unwrap();
+    let tol = 1e-5 * common::max_abs(&reference.data).max(1.0);
+    assert!(common::max_abs_diff(&ours.data, &reference.data) <= tol);
+    assert_eq!(train::npy::read_npy(&tmp.path().join("m.npy")).unwrap().shape, vec![2, 120, 10]);
+    let o = neurozoo(&["predict", "--checkpoint", "elm", "--input", case.join("x.npy").to_str().unwrap(), "--output", "y2.npy", "--voltage", "v.npy", "--device", "flex"], tmp.path());
+    assert_clean_failure(&o, &["--voltage needs a GLIFR model"]);
+    let o = neurozoo(&["import", "--from", "elmneuron", "--state", case.join("model_state.pt").to_str().unwrap(), "--out", "x"], tmp.path());
+    assert_clean_failure(&o, &["--config"]);
+
+    let root = common::workspace_root();
+    let o = neurozoo(&["info", "--config", "configs/bench/branch-elm-neuronio-dm20.toml"], &root);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("trainable parameters: 8002"), "{}", String::from_utf8_lossy(&o.stdout));
+}

@@ -4,7 +4,13 @@
 
 mod common;
 
+use std::sync::Mutex;
+
 use train::config::RunConfig;
+
+/// Training seeds the device's global RNG; tests in this binary run on parallel threads and
+/// would interleave their draws, so the runs that must be reproducible take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
 use train::runner::{TrainOptions, read_metrics, train};
 
 fn config(name: &str, runs: &std::path::Path, epochs: usize) -> RunConfig {
@@ -42,6 +48,7 @@ eval_batch_size = 250
 
 #[test]
 fn loss_falls_and_resume_is_exact() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let runs = tempfile::tempdir().unwrap();
     let quiet = TrainOptions { quiet: true, ..Default::default() };
 
@@ -103,6 +110,7 @@ fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_ru
     let het = train::model::build_network(&model, &device).unwrap();
     let source_dir = train::model::resolve_checkpoint(trained_run).unwrap();
     let (_, source) = train::model::load_checkpoint(&source_dir, &device).unwrap();
+    let source = source.as_recurrent().expect("a GLIFR run");
     let (Cell::Glifr(new), Cell::Glifr(old)) = (&het.cell, &source.cell) else { panic!("GLIFR") };
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         t.into_data().try_into_vec().unwrap()
@@ -125,4 +133,91 @@ fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_ru
     }
     assert_eq!(new.hidden_size(), 40);
     assert_eq!(het.num_trainable_params(), 28 * 40 + 40 * 40 + 40 * 10 + 10);
+}
+
+fn elm_config(name: &str, runs: &std::path::Path, epochs: usize) -> RunConfig {
+    let text = format!(
+        r#"
+name = "{name}"
+seed = 3
+device = "flex"
+runs_dir = "{runs}"
+
+[model]
+kind = "elm"
+hidden_size = 16
+input_dropout = 0.1
+input_dropout_in_eval = false
+
+[model.elm]
+memory_tau_max = 50.0
+learn_memory_tau = true
+num_branch = 7
+synapses_per_branch = 8
+routing = "random"
+
+[task]
+kind = "mnist"
+sequence = "line"
+data_dir = "{data}"
+train_limit = 512
+test_limit = 256
+
+[training]
+epochs = {epochs}
+batch_size = 32
+learning_rate = 0.01
+optimizer = "adamax"
+lr_schedule = "cosine"
+eval_batch_size = 256
+"#,
+        runs = runs.display(),
+        data = common::mnist_dir().display()
+    );
+    RunConfig::from_toml(&text, "test").unwrap()
+}
+
+/// A routed Branch-ELM trains through the same path as GLIFR with the ELM paper's options
+/// (Adamax, cosine decay, input dropout): the loss falls, the parameter count is the reference
+/// formula, and a run interrupted after one epoch resumes exactly (Adamax state, schedule
+/// position and the random routing all come back from the checkpoint).
+#[test]
+fn branch_elm_trains_and_resumes_exactly() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let runs = tempfile::tempdir().unwrap();
+    let quiet = TrainOptions { quiet: true, ..Default::default() };
+    let full = train(&elm_config("elm", runs.path(), 3), &quiet).unwrap();
+    let metrics = read_metrics(&runs.path().join("elm/metrics.csv")).unwrap();
+    assert!(
+        metrics[2].train_loss < 0.85 * metrics[0].train_loss,
+        "loss did not fall: {:?}",
+        metrics.iter().map(|m| m.train_loss).collect::<Vec<_>>()
+    );
+    assert!(full.test.accuracy.unwrap() > 0.2, "test accuracy {:?} (chance 0.1)", full.test.accuracy);
+    // w_s 56 + MLP (7+16)·32 + 32 + 32·16 + 16 + τ_m 16 + readout 16·10 + 10.
+    assert_eq!(full.trainable_parameters, 56 + 23 * 32 + 32 + 32 * 16 + 16 + 16 + 170);
+
+    let first = elm_config("elm-resumed", runs.path(), 3);
+    let mut short = first.clone();
+    short.training.epochs = 1;
+    // A cosine schedule fixes the run length: a resume with other epochs is refused.
+    train(&short, &quiet).unwrap();
+    let err = train(&first, &TrainOptions { resume: true, quiet: true, ..Default::default() }).unwrap_err();
+    assert!(format!("{err:#}").contains("cosine"), "{err:#}");
+    // The same run killed during its third epoch: resumed from the epoch-2 checkpoint.
+    let stopped = runs.path().join("elm-stopped");
+    let mut staged = first.clone();
+    staged.name = "elm-stopped".into();
+    staged.training.checkpoint_every = 1;
+    train(&staged, &quiet).unwrap();
+    // Roll the run back to its epoch-2 checkpoint, as if it had been killed during epoch 3.
+    std::fs::write(stopped.join("checkpoints/latest"), "epoch-0002").unwrap();
+    std::fs::remove_dir_all(stopped.join("checkpoints/epoch-0003")).unwrap();
+    let resumed = train(&staged, &TrainOptions { resume: true, quiet: true, ..Default::default() }).unwrap();
+    let resumed_metrics = read_metrics(&stopped.join("metrics.csv")).unwrap();
+    assert_eq!(resumed_metrics.len(), 3);
+    for (a, b) in metrics.iter().zip(&resumed_metrics) {
+        assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
+    }
+    assert_eq!(resumed.test.loss, full.test.loss);
 }

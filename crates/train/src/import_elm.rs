@@ -1,0 +1,255 @@
+//! `neurozoo import --from elmneuron`: an AaronSpieler/elmneuron `ELM` (v1 or v2) state dict
+//! and its `model_config.json` (constructor arguments, as the 15 released NeuronIO models ship
+//! them) into our checkpoint format.
+//!
+//! Keys: `_proto_w_s [d_s]`, `tau_s [d_s]` (v1) or `tau_b [d_b]` (v2), `_proto_tau_m [d_m]`,
+//! `mlp.network.{0,2,…,2L}.{weight,bias}`, `w_y.{weight,bias}`, and for routed Branch-ELMs
+//! `input_to_synapse_indices` (int64) and `valid_indices_mask` (bool, or int64 ones for random
+//! routing). An unrouted model stores those two as empty tensors. Routing indices are taken
+//! from the file, never regenerated (random routing cannot be).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use burn::prelude::*;
+use elm::{Elm, ElmVersion, MlpActivation, RoutingKind, SynapseRouting};
+use serde::Deserialize;
+
+use crate::config::{ElmOptions, InitKind, LeakInit, ModelConfig, ModelKind, five, half, one, one_usize, thousand};
+use crate::import::StateDict;
+use crate::model::{Model, SavedModel, elm_config, save_checkpoint};
+
+/// The reference `ELM.__init__` arguments (`model_config.json`); absent keys take the
+/// constructor's defaults, unknown keys are refused as the constructor would.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElmneuronConfig {
+    /// Inputs.
+    pub num_input: usize,
+    /// Outputs.
+    pub num_output: usize,
+    /// d_m.
+    #[serde(default = "hundred")]
+    pub num_memory: usize,
+    /// λ.
+    #[serde(default = "five")]
+    pub lambda_value: f64,
+    /// MLP hidden layers.
+    #[serde(default = "one_usize")]
+    pub mlp_num_layers: usize,
+    /// MLP width (None or 0: 2·d_m).
+    #[serde(default)]
+    pub mlp_hidden_size: Option<usize>,
+    /// `relu` or `silu`.
+    #[serde(default = "relu")]
+    pub mlp_activation: String,
+    /// v1 τ_s.
+    #[serde(default)]
+    pub tau_s_value: Option<f64>,
+    /// v2 τ_b.
+    #[serde(default)]
+    pub tau_b_value: Option<f64>,
+    /// τ_m lower bound.
+    #[serde(default = "one")]
+    pub memory_tau_min: f64,
+    /// τ_m upper bound.
+    #[serde(default = "thousand")]
+    pub memory_tau_max: f64,
+    /// Whether τ_m trained.
+    #[serde(default)]
+    pub learn_memory_tau: bool,
+    /// Initial w_s.
+    #[serde(default = "half")]
+    pub w_s_value: f64,
+    /// Branches (None: one per input).
+    #[serde(default)]
+    pub num_branch: Option<usize>,
+    /// Synapses per branch.
+    #[serde(default = "one_usize")]
+    pub num_synapse_per_branch: usize,
+    /// `null`, `random_routing` or `neuronio_routing`.
+    #[serde(default)]
+    pub input_to_synapse_routing: Option<String>,
+    /// Δt.
+    #[serde(default = "one")]
+    pub delta_t: f64,
+}
+
+fn hundred() -> usize {
+    100
+}
+fn relu() -> String {
+    "relu".into()
+}
+
+impl ElmneuronConfig {
+    /// Reads and checks `model_config.json`.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not an elmneuron model_config.json", path.display()))
+    }
+
+    /// Our model config for these constructor arguments.
+    pub fn model_config(&self, version: ElmVersion, origin: &Path) -> Result<ModelConfig> {
+        let routing = match self.input_to_synapse_routing.as_deref() {
+            None => RoutingKind::None,
+            Some("random_routing") => RoutingKind::Random,
+            Some("neuronio_routing") => RoutingKind::Neuronio,
+            Some(other) => bail!(
+                "{}: unknown input_to_synapse_routing {other:?}; the reference knows null, \"random_routing\" and \"neuronio_routing\"",
+                origin.display()
+            ),
+        };
+        let mlp_activation = match self.mlp_activation.as_str() {
+            "relu" => MlpActivation::Relu,
+            "silu" => MlpActivation::Silu,
+            other => bail!("{}: unknown mlp_activation {other:?}; expected \"relu\" or \"silu\"", origin.display()),
+        };
+        let synapse_tau = match version {
+            ElmVersion::V1 => {
+                ensure!(self.tau_b_value.is_none(), "{}: tau_b_value is a v2 argument, but this is a v1 model", origin.display());
+                self.tau_s_value.unwrap_or(5.0)
+            }
+            ElmVersion::V2 => {
+                ensure!(self.tau_s_value.is_none(), "{}: tau_s_value is a v1 argument, but this is a v2 model", origin.display());
+                self.tau_b_value.unwrap_or(5.0)
+            }
+        };
+        let elm = ElmOptions {
+            version: if version == ElmVersion::V2 { 2 } else { 1 },
+            lambda: self.lambda_value,
+            mlp_layers: self.mlp_num_layers,
+            // The reference treats 0 like None (`if mlp_hidden_size`).
+            mlp_hidden_size: self.mlp_hidden_size.filter(|&h| h > 0),
+            mlp_activation,
+            synapse_tau,
+            memory_tau_min: self.memory_tau_min,
+            memory_tau_max: self.memory_tau_max,
+            learn_memory_tau: self.learn_memory_tau,
+            synapse_weight_init: self.w_s_value,
+            num_branch: self.num_branch,
+            synapses_per_branch: self.num_synapse_per_branch,
+            routing,
+            per_synapse_trace: false,
+        };
+        Ok(ModelConfig {
+            kind: ModelKind::Elm,
+            hidden_size: self.num_memory,
+            input_size: Some(self.num_input),
+            output_size: Some(self.num_output),
+            dt: Some(self.delta_t),
+            synaptic_delay_ms: 0.0,
+            dropout: 0.0,
+            num_ascs: 0,
+            learn_neuronal_params: true,
+            init: InitKind::Hom,
+            het_source: None,
+            tau: None,
+            sigma_v: 1.0,
+            resistance: 0.1,
+            i0: 0.0,
+            v_reset: 0.0,
+            membrane_leak_init: LeakInit::Reference,
+            chrono_init: None,
+            input_dropout: 0.0,
+            input_dropout_in_eval: true,
+            elm: Some(elm),
+        })
+    }
+}
+
+/// Reads an elmneuron state dict + config into an ELM (and its config) on `device`. The
+/// version is `version` when given, else read from the keys (`tau_s`: v1, `tau_b`: v2).
+pub fn read_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>, device: &Device) -> Result<(ModelConfig, Elm)> {
+    let reference = ElmneuronConfig::read(config_path)?;
+    let mut state = StateDict::read(state_path, None)?;
+    let found = match (state.shape("tau_s").is_some(), state.shape("tau_b").is_some()) {
+        (true, false) => Some(ElmVersion::V1),
+        (false, true) => Some(ElmVersion::V2),
+        _ => None,
+    };
+    let version = match (version, found) {
+        (Some(1), Some(ElmVersion::V2)) | (Some(2), Some(ElmVersion::V1)) => bail!(
+            "{}: --elm-version {} was given, but the state dict is a v{} ELM (it has `{}`)",
+            state_path.display(),
+            version.unwrap_or(0),
+            if found == Some(ElmVersion::V1) { 1 } else { 2 },
+            if found == Some(ElmVersion::V1) { "tau_s" } else { "tau_b" }
+        ),
+        (Some(1), _) => ElmVersion::V1,
+        (Some(2), _) => ElmVersion::V2,
+        (Some(v), _) => bail!("--elm-version {v}: the reference has versions 1 and 2"),
+        (None, Some(v)) => v,
+        (None, None) => bail!(
+            "{}: neither `tau_s` (ELM v1) nor `tau_b` (ELM v2) is present; this is not an elmneuron ELM state dict",
+            state_path.display()
+        ),
+    };
+    let config = reference.model_config(version, config_path)?;
+    let (input, output) = (reference.num_input, reference.num_output);
+    let mut elm = elm_config(&config, input, output)
+        .init(device)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
+    let (d_m, d_b, d_s) = (elm.memory_size(), elm.num_branch, elm.num_synapses());
+    elm.synapse_weight = state.param("_proto_w_s", [d_s], device)?;
+    elm.trace_tau = match version {
+        ElmVersion::V1 => state.param("tau_s", [d_s], device)?,
+        ElmVersion::V2 => state.param("tau_b", [d_b], device)?,
+    };
+    elm.memory_tau = state.param("_proto_tau_m", [d_m], device)?;
+    let layers = elm.mlp.layers.len();
+    let mut width = d_b + d_m;
+    for (i, layer) in elm.mlp.layers.iter_mut().enumerate() {
+        let out = if i + 1 == layers { d_m } else { layer.weight.dims()[1] };
+        *layer = state.linear(&format!("mlp.network.{}", 2 * i), width, out, device)?;
+        width = out;
+    }
+    if let Some(extra) = state.tensors.keys().find(|k| k.starts_with("mlp.network.")) {
+        bail!(
+            "{}: `{extra}` is beyond the {} hidden layer(s) model_config.json declares (mlp_num_layers)",
+            state_path.display(),
+            layers - 1
+        );
+    }
+    elm.readout = state.linear("w_y", d_m, output, device)?;
+    elm.routing = read_routing(&mut state, elm.routing.is_some(), input, d_s, device)?;
+    state.ensure_consumed("an elmneuron ELM")?;
+    let learned = reference.learn_memory_tau;
+    Ok((config, elm.with_memory_tau_learned(learned)))
+}
+
+fn read_routing(state: &mut StateDict, routed: bool, input: usize, synapses: usize, device: &Device) -> Result<Option<SynapseRouting>> {
+    let origin = state.origin.clone();
+    if !routed {
+        for key in ["input_to_synapse_indices", "valid_indices_mask"] {
+            if let Some(shape) = state.take_shape(key) {
+                ensure!(
+                    shape.iter().product::<usize>() == 0,
+                    "{origin}: `{key}` has shape {shape:?}, but model_config.json declares no routing"
+                );
+            }
+        }
+        return Ok(None);
+    }
+    let (shape, indices) = state.take_integers("input_to_synapse_indices")?;
+    ensure!(shape == [synapses], "{origin}: `input_to_synapse_indices` has shape {shape:?}, expected [{synapses}]");
+    let (shape, mask) = state.take_integers("valid_indices_mask")?;
+    ensure!(shape == [synapses], "{origin}: `valid_indices_mask` has shape {shape:?}, expected [{synapses}]");
+    let indices = indices
+        .iter()
+        .map(|&i| usize::try_from(i).ok().filter(|&i| i < input))
+        .collect::<Option<Vec<usize>>>()
+        .with_context(|| format!("{origin}: `input_to_synapse_indices` holds an index outside 0..{input}"))?;
+    ensure!(mask.iter().all(|&m| m == 0 || m == 1), "{origin}: `valid_indices_mask` must hold only 0 and 1");
+    let mask: Vec<bool> = mask.iter().map(|&m| m == 1).collect();
+    Ok(Some(SynapseRouting::new(&indices, &mask, device)))
+}
+
+/// `neurozoo import --from elmneuron`: reads the state dict and config and writes our checkpoint.
+pub fn import_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>, out: &Path) -> Result<ModelConfig> {
+    let device = crate::device::DeviceChoice::host().device();
+    let (config, elm) = read_elmneuron(state_path, config_path, version, &device)?;
+    let saved = SavedModel { origin: format!("elmneuron state dict {}", state_path.display()), model: config.clone() };
+    save_checkpoint(out, &saved, &Model::Elm(elm))?;
+    Ok(config)
+}
