@@ -215,10 +215,13 @@ pub fn save_checkpoint(dir: &Path, saved: &SavedModel, network: &Model) -> Resul
     let text = toml::to_string_pretty(saved).context("serialising model.toml")?;
     write_atomic(&dir.join(MODEL_TOML), text.as_bytes())?;
     let weights = dir.join(MODEL_WEIGHTS);
-    network
-        .clone()
-        .save_file(&weights)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e:?}", weights.display()))?;
+    // The inner module is saved, not the enum, so parameter paths do not carry the variant
+    // name and checkpoints written before the ELM existed still load.
+    let written = match network {
+        Model::Recurrent(n) => n.clone().save_file(&weights),
+        Model::Elm(e) => e.clone().save_file(&weights),
+    };
+    written.map_err(|e| anyhow::anyhow!("cannot write {}: {e:?}", weights.display()))?;
     Ok(())
 }
 
@@ -232,9 +235,11 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Model
     let network = build_model(&saved.model.shape_only(), 0, device)?;
     let weights = dir.join(MODEL_WEIGHTS);
     ensure!(weights.is_file(), "{} is missing", weights.display());
-    let network = network
-        .try_load_file(&weights)
-        .map_err(|e| anyhow::anyhow!("cannot load {}: {e:?}", weights.display()))?;
+    let loaded = match network {
+        Model::Recurrent(n) => n.try_load_file(&weights).map(Model::Recurrent),
+        Model::Elm(e) => e.try_load_file(&weights).map(Model::Elm),
+    };
+    let network = loaded.map_err(|e| anyhow::anyhow!("cannot load {}: {e:?}", weights.display()))?;
     Ok((saved.clone(), apply_trainability(network, &saved.model)))
 }
 

@@ -109,7 +109,11 @@ fn check_gradients(case: &Path, device: &Device) {
 }
 
 fn check_all(device: &Device, autodiff: &Device) {
-    for case in cases() {
+    check_cases(cases(), device, autodiff);
+}
+
+fn check_cases(cases: Vec<PathBuf>, device: &Device, autodiff: &Device) {
+    for case in cases {
         check_forward(&case, device);
         check_gradients(&case, autodiff);
     }
@@ -136,7 +140,10 @@ fn golden_elm_on_wgpu() {
         return;
     }
     let device = Device::wgpu(burn::prelude::DeviceKind::DefaultDevice);
-    check_all(&device, &device.clone().autodiff());
+    // The released d_m = 100 model adds only size and SiLU (covered by `vanilla-v2-silu`) to the
+    // other cases, and minutes of shader compilation on lavapipe; the CPU backends run it.
+    let cases = cases().into_iter().filter(|c| !c.ends_with("released-best-silu")).collect();
+    check_cases(cases, &device, &device.clone().autodiff());
 }
 
 /// All 15 released NeuronIO models import, with the parameter counts of their
