@@ -17,16 +17,16 @@ import time
 import torch
 
 CASES = [
-    # name, constructor arguments, batch, steps, classification, optimiser
+    # name, constructor arguments, batch, steps, classification, optimiser, input dropout
     ("elm-shd-like b8", dict(num_input=700, num_output=20, num_memory=100, memory_tau_max=500.0, delta_t=10.0),
-     8, 100, True, "adamax"),
+     8, 100, True, "adamax", 0.5),
     ("elm-shd-like b64", dict(num_input=700, num_output=20, num_memory=100, memory_tau_max=500.0, delta_t=10.0),
-     64, 100, True, "adamax"),
+     64, 100, True, "adamax", 0.5),
     ("elm-pathfinder32-like b32", dict(num_input=16, num_output=2, num_memory=150, learn_memory_tau=True),
-     32, 1024, True, "adam"),
+     32, 1024, True, "adam", 0.0),
     ("branch-elm-neuronio-dm20 b8", dict(num_input=1278, num_output=2, num_memory=20, memory_tau_max=150.0,
                                          num_branch=45, num_synapse_per_branch=100,
-                                         input_to_synapse_routing="neuronio_routing"), 8, 500, False, "adam"),
+                                         input_to_synapse_routing="neuronio_routing"), 8, 500, False, "adam", 0.0),
 ]
 
 
@@ -43,7 +43,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    for name, config, batch, steps, classification, optim in CASES:
+    for name, config, batch, steps, classification, optim, dropout in CASES:
         if args.only and args.only != name:
             continue
         model = ELM(**config)
@@ -57,7 +57,10 @@ def main():
         times = []
         for i in range(args.warmup + args.steps):
             start = time.perf_counter()
-            y = model(x)
+            # Input dropout without rescaling, as configs/bench/elm-shd-like.toml (a new mask
+            # per batch, so it is part of the step).
+            inputs = x * torch.empty_like(x).bernoulli_(1 - dropout) if dropout > 0 else x
+            y = model(inputs)
             if classification:
                 loss = torch.nn.functional.cross_entropy(y[:, -1], target)
             else:

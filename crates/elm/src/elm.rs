@@ -176,6 +176,9 @@ enum SynapticInput {
 #[derive(Clone, Debug)]
 pub struct StepCoefficients {
     input: SynapticInput,
+    /// κ of every trace when they are all equal (every model the reference builds): the input
+    /// can then be filtered before it meets `w_s`, outside the autodiff graph.
+    shared_kappa: Option<f64>,
     kappa_trace: Tensor<1>,
     kappa_memory: Tensor<1>,
     memory_gain: Tensor<1>,
@@ -340,15 +343,19 @@ impl Elm {
     }
 
     /// Whether v1 must keep the per-synapse trace: forced, or τ_s differ within a branch.
-    fn needs_synapse_trace(&self) -> bool {
+    fn needs_synapse_trace(&self, taus: &[f32]) -> bool {
         if self.version == ElmVersion::V2 || self.synapses_per_branch == 1 {
             return false;
         }
         if self.per_synapse_trace {
             return true;
         }
-        let taus: Vec<f32> = self.trace_tau.val().into_data().convert::<f32>().try_into_vec().unwrap_or_default();
         !taus.chunks(self.synapses_per_branch).all(|branch| branch.iter().all(|&t| t == branch[0]))
+    }
+
+    /// The trace τ on the host (a few thousand values at most).
+    fn trace_taus(&self) -> Vec<f32> {
+        self.trace_tau.val().into_data().convert::<f32>().try_into_vec().unwrap_or_default()
     }
 
     /// The per-sequence coefficients of [`Elm::step`].
@@ -369,7 +376,15 @@ impl Elm {
             ElmVersion::V2 => decay(tau_m, self.dt * self.lambda).neg().add_scalar(1.0),
         };
         let tau = self.trace_tau.val();
-        let (input, kappa_trace) = if self.needs_synapse_trace() {
+        let taus = self.trace_taus();
+        let per_synapse = self.needs_synapse_trace(&taus);
+        let shared_kappa = match taus.first() {
+            Some(&first) if !per_synapse && taus.iter().all(|&t| t == first) => {
+                Some(f64::from((-(self.dt as f32) / first.max(1e-6)).exp()))
+            }
+            _ => None,
+        };
+        let (input, kappa_trace) = if per_synapse {
             (SynapticInput::PerSynapse { indices, weight }, decay(tau, self.dt))
         } else {
             let kappa = match self.version {
@@ -389,7 +404,7 @@ impl Elm {
             };
             (input, kappa)
         };
-        StepCoefficients { input, kappa_trace, kappa_memory, memory_gain }
+        StepCoefficients { input, shared_kappa, kappa_trace, kappa_memory, memory_gain }
     }
 
     /// The zero state of the reference, for a batch of `batch` sequences.
@@ -400,15 +415,26 @@ impl Elm {
         }
     }
 
-    /// One step: `x [B,in]` and the previous state → the new state (and the branch input b_t).
-    pub fn step(&self, c: &StepCoefficients, x: Tensor<2>, state: ElmState) -> (ElmState, Tensor<2>) {
-        let [batch, _] = x.dims();
-        let drive = match &c.input {
+    /// `x` weighted onto the branches (or synapses): `relu(w_s) ⊙ x`, summed per branch.
+    fn drive(c: &StepCoefficients, x: Tensor<2>) -> Tensor<2> {
+        match &c.input {
             SynapticInput::Direct(weight) => x * weight.clone().unsqueeze(),
             SynapticInput::BranchMatrix(matrix) => x.matmul(matrix.clone()),
             SynapticInput::PerSynapse { indices, weight } => x.select(1, indices.clone()) * weight.clone().unsqueeze(),
-        };
-        let trace = state.trace * c.kappa_trace.clone().unsqueeze() + drive;
+        }
+    }
+
+    /// The memory update from the branch input b_t and the previous memory.
+    fn update_memory(&self, c: &StepCoefficients, branch: Tensor<2>, memory: Tensor<2>) -> Tensor<2> {
+        let decayed = memory * c.kappa_memory.clone().unsqueeze();
+        let delta = lecun_tanh(self.mlp.forward(Tensor::cat(vec![branch, decayed.clone()], 1)));
+        decayed + delta * c.memory_gain.clone().unsqueeze()
+    }
+
+    /// One step: `x [B,in]` and the previous state → the new state (and the branch input b_t).
+    pub fn step(&self, c: &StepCoefficients, x: Tensor<2>, state: ElmState) -> (ElmState, Tensor<2>) {
+        let [batch, _] = x.dims();
+        let trace = state.trace * c.kappa_trace.clone().unsqueeze() + Self::drive(c, x);
         let branch = match &c.input {
             SynapticInput::PerSynapse { .. } => trace
                 .clone()
@@ -417,9 +443,7 @@ impl Elm {
                 .reshape([batch, self.num_branch]),
             _ => trace.clone(),
         };
-        let decayed = state.memory * c.kappa_memory.clone().unsqueeze();
-        let delta = lecun_tanh(self.mlp.forward(Tensor::cat(vec![branch.clone(), decayed.clone()], 1)));
-        let memory = decayed + delta * c.memory_gain.clone().unsqueeze();
+        let memory = self.update_memory(c, branch.clone(), state.memory);
         (ElmState { trace, memory }, branch)
     }
 
@@ -430,9 +454,27 @@ impl Elm {
         assert_eq!(features, self.input_size, "the ELM expects {} inputs per step, got {features}", self.input_size);
         let device = input.device();
         let c = self.coefficients();
-        let mut state = state.unwrap_or_else(|| self.zero_state(batch, &c, &device));
         let mut memories = Vec::with_capacity(steps);
         let mut branches = Vec::new();
+        if let (Some(kappa), None) = (c.shared_kappa, &state) {
+            // From zero state with one κ for every trace, b_t = W·x̃_t with the filtered input
+            // x̃_t = κ x̃_{t−1} + x_t: the filter runs on the input, which needs no gradient,
+            // so BPTT keeps one product per step instead of the trace's three operations.
+            let mut filtered = Tensor::<2>::zeros([batch, features], &device);
+            let mut memory = Tensor::<2>::zeros([batch, self.memory_size()], &device);
+            let mut branch = Tensor::<2>::zeros([batch, self.num_branch], &device);
+            for x in input.split(1, 1) {
+                filtered = filtered.mul_scalar(kappa) + x.squeeze_dim::<2>(1);
+                branch = Self::drive(&c, filtered.clone());
+                memory = self.update_memory(&c, branch.clone(), memory);
+                memories.push(memory.clone());
+                if keep_branch {
+                    branches.push(branch.clone());
+                }
+            }
+            return (memories, branches, ElmState { trace: branch, memory });
+        }
+        let mut state = state.unwrap_or_else(|| self.zero_state(batch, &c, &device));
         // Slicing the input (which needs no gradient) per step keeps BPTT linear in T; slicing
         // a tensor that needs one would cost O(T²) in its backward pass.
         for x in input.split(1, 1) {
@@ -617,7 +659,7 @@ mod tests {
             let fast = routed(ElmVersion::V1, routing, false, &dev);
             let exact = routed(ElmVersion::V1, routing, true, &dev);
             let exact = Elm { mlp: fast.mlp.clone(), readout: fast.readout.clone(), memory_tau: fast.memory_tau.clone(), ..exact };
-            assert!(!fast.needs_synapse_trace() && exact.needs_synapse_trace());
+            assert!(!fast.needs_synapse_trace(&fast.trace_taus()) && exact.needs_synapse_trace(&exact.trace_taus()));
             let inputs = fast.input_size;
             let x = Tensor::<3>::random([2, 7, inputs], Distribution::Normal(0.0, 1.0), &dev);
             let (y1, w1, t1) = forward_and_grads(&fast, x.clone());
@@ -665,6 +707,31 @@ mod tests {
                     m = kappa * m + gain * delta;
                     let got = memory[t * 3 + j] as f64;
                     assert!((got - m).abs() < 1e-5 * (1.0 + m.abs()), "{version:?} t {t} unit {j}: {got} vs {m}");
+                }
+            }
+        }
+    }
+
+    /// The filtered-input path (zero state, one shared κ) and the step-by-step trace (taken
+    /// when a state is given) agree, outputs and gradients, for every input kind.
+    #[test]
+    fn filtered_input_path_equals_the_stepwise_trace() {
+        let dev = device().autodiff();
+        let vanilla = ElmConfig::new(5, 2).with_memory_size(3).with_learn_memory_tau(true).init(&dev).unwrap();
+        for elm in [vanilla, routed(ElmVersion::V1, RoutingKind::Neuronio, false, &dev), routed(ElmVersion::V2, RoutingKind::Random, false, &dev)] {
+            assert!(elm.coefficients().shared_kappa.is_some());
+            let x = Tensor::<3>::random([2, 9, elm.input_size], Distribution::Normal(0.0, 1.0), &dev);
+            let zero = elm.zero_state(2, &elm.coefficients(), &dev);
+            let loss = |memories: Vec<Tensor<2>>| elm.readout.forward(Tensor::stack::<3>(memories, 1)).square().sum();
+            let fast = loss(elm.run(x.clone(), None, false).0);
+            let stepwise = loss(elm.run(x, Some(zero), false).0);
+            let (a, b) = (fast.clone().into_scalar::<f64>(), stepwise.clone().into_scalar::<f64>());
+            assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
+            let (ga, gb) = (fast.backward(), stepwise.backward());
+            for p in [&elm.synapse_weight, &elm.memory_tau] {
+                let (u, v) = (values(p.val().grad(&ga).unwrap()), values(p.val().grad(&gb).unwrap()));
+                for (p, q) in u.iter().zip(&v) {
+                    assert!((p - q).abs() <= 1e-4 * (1.0 + q.abs()), "{u:?} vs {v:?}");
                 }
             }
         }

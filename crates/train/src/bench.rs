@@ -14,7 +14,7 @@ use tasks::{BatchTarget, SequenceBatch};
 use crate::config::RunConfig;
 use crate::device::DeviceChoice;
 use crate::model::build_model;
-use crate::runner::batch_loss;
+use crate::runner::{batch_loss, drop_inputs, mask_seed};
 
 /// Benchmark results.
 #[derive(Clone, Debug, Serialize)]
@@ -70,7 +70,12 @@ pub fn bench(config: &RunConfig, device: Option<&str>, steps: usize, warmup: usi
     for i in 0..warmup + steps {
         device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
         let start = Instant::now();
-        let (loss, _) = batch_loss(&model, &data, model_config.input_dropout);
+        // Input dropout draws its mask per batch, so it belongs to the timed step.
+        let batch = SequenceBatch {
+            input: drop_inputs(data.input.clone(), model_config.input_dropout, mask_seed(config.seed, 0, i)),
+            target: data.target.clone(),
+        };
+        let (loss, _) = batch_loss(&model, &batch);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(config.training.learning_rate, model, grads);
         device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;

@@ -65,6 +65,5 @@ pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
     let test = build_dataset(&config.task, Part::Test)?;
     let m = &config.model;
     let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };
-    device.seed(config.seed);
-    evaluate(&network, test, config.training.eval_batch_size, dropout, &device)
+    evaluate(&network, test, config.training.eval_batch_size, dropout, config.seed, &device)
 }

@@ -24,7 +24,6 @@ use burn::data::dataset::Dataset;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 use tasks::{BatchTarget, SequenceBatch, SequenceBatcher};
 
@@ -93,19 +92,45 @@ impl Totals {
 }
 
 /// Zeroes each input entry with probability `p`, without rescaling the others (the ELM SHD
-/// code's input dropout).
-pub fn drop_inputs(input: Tensor<3>, p: f64) -> Tensor<3> {
+/// code's input dropout). The mask is drawn on the host from `seed` (SplitMix64 streams are
+/// fast, and the same on every backend), so runs and resumes reproduce it exactly.
+pub fn drop_inputs(input: Tensor<3>, p: f64, seed: u64) -> Tensor<3> {
     if p <= 0.0 {
         return input;
     }
-    let keep = Tensor::<3>::random(input.shape(), Distribution::Bernoulli(1.0 - p), &input.device());
-    input * keep
+    let shape = input.dims();
+    let threshold = (p * 2f64.powi(32)) as u64;
+    let mut state = seed;
+    let mut keep = Vec::with_capacity(shape.iter().product());
+    while keep.len() < keep.capacity() {
+        let bits = splitmix64(&mut state);
+        for half in [bits & 0xffff_ffff, bits >> 32] {
+            if keep.len() < keep.capacity() {
+                keep.push(if half < threshold { 0.0f32 } else { 1.0 });
+            }
+        }
+    }
+    input.clone() * Tensor::<3>::from_data(TensorData::new(keep, shape), &input.device())
 }
 
-/// Loss of a batch and the number of correct predictions (0 for regression), with input
-/// dropout `input_dropout` (0: none).
-pub fn batch_loss(model: &Model, batch: &SequenceBatch, input_dropout: f64) -> (Tensor<1>, usize) {
-    let input = drop_inputs(batch.input.clone(), input_dropout);
+/// One step of SplitMix64 (Steele et al. 2014): a well-mixed 64-bit stream from any seed.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The seed of the dropout mask of batch `batch` in `pass` (an epoch, or an evaluation).
+pub fn mask_seed(seed: u64, pass: u64, batch: usize) -> u64 {
+    let mut state = seed ^ pass.rotate_left(21) ^ (batch as u64).rotate_left(42);
+    splitmix64(&mut state)
+}
+
+/// Loss of a batch and the number of correct predictions (0 for regression).
+pub fn batch_loss(model: &Model, batch: &SequenceBatch) -> (Tensor<1>, usize) {
+    let input = batch.input.clone();
     match &batch.target {
         BatchTarget::Classes(classes) => {
             let logits = model.forward_last(input);
@@ -124,16 +149,25 @@ pub fn batch_loss(model: &Model, batch: &SequenceBatch, input_dropout: f64) -> (
 }
 
 /// Evaluates `model` (in validation mode, on `device`) over `dataset`, with input dropout
-/// `input_dropout` (0 unless the config applies it at evaluation, as the ELM SHD code does).
-pub fn evaluate(model: &Model, dataset: TaskDataset, batch_size: usize, input_dropout: f64, device: &Device) -> Result<Evaluation> {
+/// `input_dropout` (0 unless the config applies it at evaluation, as the ELM SHD code does;
+/// its masks derive from `seed`).
+pub fn evaluate(
+    model: &Model,
+    dataset: TaskDataset,
+    batch_size: usize,
+    input_dropout: f64,
+    seed: u64,
+    device: &Device,
+) -> Result<Evaluation> {
     let classification = matches!(dataset, TaskDataset::Mnist(_));
     let model = model.valid();
     let loader = DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
     let mut totals = Totals::default();
-    for batch in loader.iter() {
-        let batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
+    for (i, batch) in loader.iter().enumerate() {
+        let mut batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
+        batch.input = drop_inputs(batch.input, input_dropout, mask_seed(seed, u64::MAX, i));
         let b = batch.input.dims()[0];
-        let (loss, correct) = batch_loss(&model, &batch, input_dropout);
+        let (loss, correct) = batch_loss(&model, &batch);
         totals.loss += loss.into_scalar::<f64>() * b as f64;
         totals.correct += correct;
         totals.samples += b;
@@ -275,9 +309,10 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         let progress = crate::progress::EpochProgress::new(epoch, t.epochs, batches_per_epoch, options.quiet);
         let mut totals = Totals::default();
         for (i, batch) in loader.iter().enumerate() {
-            let batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
+            let mut batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
+            batch.input = drop_inputs(batch.input, input_dropout, mask_seed(config.seed, epoch as u64, i));
             let b = batch.input.dims()[0];
-            let (loss, correct) = batch_loss(&model, &batch, input_dropout);
+            let (loss, correct) = batch_loss(&model, &batch);
             let loss_value: f64 = loss.clone().into_scalar::<f64>();
             ensure!(loss_value.is_finite(), "the training loss became {loss_value} in epoch {epoch}");
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -290,7 +325,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         }
         let train_eval = totals.evaluation(classification);
         let test_eval = if epoch % t.eval_every == 0 || epoch == t.epochs {
-            Some(evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, &eval_device)?)
+            Some(evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, config.seed, &eval_device)?)
         } else {
             None
         };
@@ -322,7 +357,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     // The last epoch is always evaluated; a run resumed after it has its record.
     let test = match last.test_loss {
         Some(loss) => Evaluation { loss, accuracy: last.test_accuracy, samples: test_set.len() },
-        None => evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, &eval_device)?,
+        None => evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, config.seed, &eval_device)?,
     };
     let summary = Summary {
         name: config.name.clone(),
@@ -489,4 +524,28 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochRecord>> {
         })
         .collect::<Result<Vec<_>>>()
         .with_context(|| format!("invalid {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mask keeps each entry with probability 1 − p, never rescales, and is a function of
+    /// its seed.
+    #[test]
+    fn input_dropout_zeroes_without_rescaling_and_is_seeded() {
+        let dev = Device::flex();
+        let x = Tensor::<3>::full([4, 50, 100], 2.0, &dev);
+        let once: Vec<f32> = drop_inputs(x.clone(), 0.3, 11).into_data().try_into_vec().unwrap();
+        assert!(once.iter().all(|&v| v == 0.0 || v == 2.0));
+        let dropped = once.iter().filter(|&&v| v == 0.0).count() as f64 / once.len() as f64;
+        assert!((dropped - 0.3).abs() < 0.01, "dropped fraction {dropped}");
+        let again: Vec<f32> = drop_inputs(x.clone(), 0.3, 11).into_data().try_into_vec().unwrap();
+        assert_eq!(once, again);
+        let other: Vec<f32> = drop_inputs(x.clone(), 0.3, 12).into_data().try_into_vec().unwrap();
+        assert_ne!(once, other);
+        let none: Vec<f32> = drop_inputs(x, 0.0, 11).into_data().try_into_vec().unwrap();
+        assert!(none.iter().all(|&v| v == 2.0));
+        assert_ne!(mask_seed(1, 2, 3), mask_seed(1, 3, 2));
+    }
 }
