@@ -560,4 +560,41 @@ mod tests {
         let e = error(&with("seed = 0", "seed = 0\ndevice = \"tpu\""));
         assert!(e.contains("device") && e.contains("tpu"), "{e}");
     }
+
+    fn elm(extra_model: &str, elm_table: &str) -> String {
+        format!(
+            "name = \"e\"\n[model]\nkind = \"elm\"\nhidden_size = 8\n{extra_model}\n[model.elm]\n{elm_table}\n\
+             [task]\nkind = \"shape\"\ninputs = 12\noutputs = 2\nsteps = 5\n\
+             [training]\nepochs = 1\nbatch_size = 2\nlearning_rate = 0.01\n"
+        )
+    }
+
+    #[test]
+    fn elm_options_are_checked() {
+        let ok = RunConfig::from_toml(&elm("", "num_branch = 3\nsynapses_per_branch = 5\nrouting = \"neuronio\""), "t").unwrap();
+        assert_eq!(ok.model.dt(), 1.0, "the ELM's default Δt");
+        assert_eq!(ok.model.elm_options().version, 1);
+        let e = error(&elm("", "lamda = 3.0"));
+        assert!(e.contains("unknown field `lamda`"), "{e}");
+        let e = error(&elm("", "version = 3"));
+        assert!(e.contains("model.elm.version"), "{e}");
+        let e = error(&elm("", "num_branch = 5\nsynapses_per_branch = 2"));
+        assert!(e.contains("model.elm") && e.contains("num_input is 12"), "{e}");
+        let e = error(&elm("", "routing = \"neuronio\"\nnum_branch = 2\nsynapses_per_branch = 3"));
+        assert!(e.contains("synapses_per_branch"), "{e}");
+        let e = error(&elm("", "memory_tau_min = 5.0\nmemory_tau_max = 2.0"));
+        assert!(e.contains("memory_tau_max"), "{e}");
+        let e = error(&elm("input_dropout = 1.0", ""));
+        assert!(e.contains("model.input_dropout"), "{e}");
+        let e = error(&elm("dropout = 0.2", ""));
+        assert!(e.contains("model.input_dropout"), "{e}");
+        let e = error(&elm("chrono_init = [1.0, 100.0]", ""));
+        assert!(e.contains("chrono_init") && e.contains("LSTM"), "{e}");
+        let e = error(&with("[task]", "[model.elm]\nlambda = 2.0\n\n[task]"));
+        assert!(e.contains("[model.elm]"), "{e}");
+        let e = error(&with("kind = \"glifr\"", "kind = \"lstm\"\nchrono_init = [5.0, 1.0]").replace("num_ascs = 2", "num_ascs = 0"));
+        assert!(e.contains("chrono_init") && e.contains("T_min < T_max"), "{e}");
+        let e = error(&with("learning_rate = 0.001", "learning_rate = 0.001\noptimizer = \"sgd\""));
+        assert!(e.contains("sgd"), "{e}");
+    }
 }
