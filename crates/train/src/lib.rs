@@ -16,3 +16,4 @@ pub mod plot;
 pub mod predict;
 pub mod progress;
 pub mod runner;
+pub mod silence;

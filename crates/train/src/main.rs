@@ -106,6 +106,28 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
+    /// Random-silencing robustness (GLIFR paper §3.7): silence a fraction of hidden neurons,
+    /// evaluate the test set, mean and SD over draws; writes silencing.csv and silencing.png.
+    Silence {
+        /// Run directories (one line each in the plot).
+        #[arg(long, required = true)]
+        run: Vec<PathBuf>,
+        /// Fractions of hidden neurons to silence.
+        #[arg(long, value_delimiter = ',', default_value = "0,0.2,0.4,0.6,0.8,1")]
+        fractions: Vec<f64>,
+        /// Random draws per fraction.
+        #[arg(long, default_value_t = 10)]
+        draws: usize,
+        /// Seed of the draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for silencing.csv and silencing.png (default: the first run's directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Device override.
+        #[arg(long)]
+        device: Option<String>,
+    },
     /// Print a config's model: parameter counts and sizes.
     Info {
         /// TOML config.
@@ -204,6 +226,14 @@ fn run(cli: Cli) -> Result<()> {
             let config = RunConfig::load(&config)?;
             let report = train::bench::bench(&config, device.as_deref(), steps, warmup, batch_size)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Silence { run, fractions, draws, seed, out, device } => {
+            let options = train::silence::SilenceOptions { fractions, draws, seed, device };
+            let points = train::silence::silence(&run, out.as_deref(), &options)?;
+            println!("run,fraction,silenced,draws,mean,sd");
+            for p in points {
+                println!("{},{},{},{},{:.4},{:.4}", p.run, p.fraction, p.silenced, p.draws, p.mean, p.sd);
+            }
         }
         Command::Info { config } => {
             let config = RunConfig::load(&config)?;

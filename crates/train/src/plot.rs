@@ -26,8 +26,22 @@ fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, tit
 where
     DB::ErrorType: 'static,
 {
+    panel_with(area, title, "epoch", 0.5, true, series)
+}
+
+fn panel_with<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    x_desc: &str,
+    x_pad: f64,
+    integer_x: bool,
+    series: &[Series],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let points = series.iter().flat_map(|(_, p, _)| p.iter());
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x_max, mut y_min, mut y_max) = (if integer_x { 1.0f64 } else { 0.0 }, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in points {
         x_max = x_max.max(x);
         y_min = y_min.min(y);
@@ -42,12 +56,12 @@ where
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_max + 0.5, (y_min - pad)..(y_max + pad))
+        .build_cartesian_2d(if integer_x { 0.0 } else { -x_pad }..x_max + x_pad, (y_min - pad)..(y_max + pad))
         .map_err(|e| anyhow!("{e:?}"))?;
     chart
         .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc(x_desc)
+        .x_label_formatter(&|x| if integer_x { format!("{x:.0}") } else { format!("{x:.1}") })
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
     for (name, pts, color) in series {
@@ -100,6 +114,35 @@ pub fn learning_curves(path: &Path, records: &[EpochRecord], title: &str) -> Res
         if accuracy.iter().any(|(_, p, _)| !p.is_empty()) {
             panel(&right, "accuracy", &accuracy)?;
         }
+        root.present().map_err(|e| anyhow!("{e:?}"))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| anyhow!("cannot move {} into place: {e}", tmp.display()))?;
+    Ok(())
+}
+
+/// One line per run: the mean metric against the fraction of neurons silenced.
+pub fn silencing_curves(path: &Path, title: &str, metric: &str, lines: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
+    register_font();
+    const COLORS: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    let series: Vec<Series> =
+        lines.iter().enumerate().map(|(i, (name, pts))| (name.clone(), pts.clone(), COLORS[i % COLORS.len()])).collect();
+    let tmp = path.with_extension("png.partial.png");
+    {
+        let root = BitMapBackend::new(&tmp, (720, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+        let root = root.titled(title, ("sans-serif", 22)).map_err(|e| anyhow!("{e:?}"))?;
+        panel_with(&root, metric, "fraction of neurons silenced", 0.02, false, &series)?;
         root.present().map_err(|e| anyhow!("{e:?}"))?;
     }
     std::fs::rename(&tmp, path).map_err(|e| anyhow!("cannot move {} into place: {e}", tmp.display()))?;

@@ -88,6 +88,7 @@ fn loss_falls_and_resume_is_exact() {
     assert_eq!(resumed.test.accuracy, full.test.accuracy);
 
     het_init_draws_only_values_of_the_trained_source(&config("het", runs.path(), 1), &dir);
+    silencing_ends_at_the_readout_bias(&dir, accuracy);
 
     let evaluation = train::predict::eval_run(&dir, Some("flex")).unwrap();
     assert_eq!(evaluation.accuracy, full.test.accuracy);
@@ -220,4 +221,35 @@ fn branch_elm_trains_and_resumes_exactly() {
         assert_eq!(a.train_loss, b.train_loss, "epoch {}", a.epoch);
     }
     assert_eq!(resumed.test.loss, full.test.loss);
+}
+
+/// `neurozoo silence` on the trained run: nothing silenced gives the run's own test accuracy;
+/// everything silenced leaves only the readout bias, so every prediction is its argmax and the
+/// accuracy is the share of test labels equal to it (counted here from the data).
+fn silencing_ends_at_the_readout_bias(run: &std::path::Path, accuracy: f64) {
+    use burn::data::dataset::Dataset;
+    use burn::prelude::*;
+    use train::silence::{SilenceOptions, silence};
+
+    let out = tempfile::tempdir().unwrap();
+    let options = SilenceOptions { fractions: vec![0.0, 0.5, 1.0], draws: 3, seed: 1, device: Some("flex".into()) };
+    let points = silence(&[run.to_path_buf()], Some(out.path()), &options).unwrap();
+    assert_eq!(points.len(), 3);
+    assert_eq!(points[0].mean, accuracy);
+    assert_eq!((points[0].draws, points[1].draws, points[2].draws), (1, 3, 1));
+    assert_eq!(points[1].silenced, 16);
+    assert!(points[1].sd > 0.0, "different neurons silenced per draw: {:?}", points[1]);
+
+    let (_, model) = train::model::load_checkpoint(&train::model::resolve_checkpoint(run).unwrap(), &Device::flex()).unwrap();
+    let bias: Vec<f32> = model.as_recurrent().unwrap().readout.bias.as_ref().unwrap().val().into_data().try_into_vec().unwrap();
+    let favourite = (0..bias.len()).max_by(|&a, &b| bias[a].total_cmp(&bias[b])).unwrap();
+    let config = RunConfig::load(&run.join("config.toml")).unwrap();
+    let test = train::data::build_dataset(&config.task, train::data::Part::Test).unwrap();
+    let hits = (0..test.len())
+        .filter(|&i| matches!(test.get(i).unwrap().target, tasks::Target::Class(c) if c == favourite))
+        .count();
+    assert_eq!(points[2].mean, hits as f64 / test.len() as f64);
+    assert!(out.path().join("silencing.csv").is_file() && out.path().join("silencing.png").is_file());
+    let csv = std::fs::read_to_string(out.path().join("silencing.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
 }
