@@ -112,9 +112,14 @@ pub struct ModelConfig {
     /// GLIFR: τ (ms); default dt.
     #[serde(default)]
     pub tau: Option<f64>,
-    /// GLIFR: σ_V.
+    /// GLIFR: σ_V (with `sigma_v_anneal_to`, its value in the first epoch).
     #[serde(default = "one")]
     pub sigma_v: f64,
+    /// GLIFR: anneal σ_V linearly over the epochs from `sigma_v` to this value (the GLIFR
+    /// paper's `SigmaVAnneal` callback, 1 → 1e-3); evaluation and checkpoints use the
+    /// current epoch's value. Absent: σ_V stays fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma_v_anneal_to: Option<f64>,
     /// GLIFR: R.
     #[serde(default = "default_resistance")]
     pub resistance: f64,
@@ -217,6 +222,20 @@ impl ModelConfig {
     /// about to be loaded or do not matter (benchmarks, parameter counts).
     pub fn shape_only(&self) -> ModelConfig {
         ModelConfig { init: InitKind::Hom, het_source: None, ..self.clone() }
+    }
+
+    /// σ_V in 1-based `epoch` of `epochs`: `sigma_v`, or under annealing the reference's
+    /// `linspace(to, sigma_v, epochs)[epochs − epoch]` (so the first epoch runs at `sigma_v`
+    /// and the last at `to`; a single epoch runs at `to`, as numpy's one-point linspace).
+    pub fn sigma_v_at(&self, epoch: usize, epochs: usize) -> f64 {
+        match self.sigma_v_anneal_to {
+            None => self.sigma_v,
+            Some(to) if epochs <= 1 => to,
+            Some(to) => {
+                let i = (epochs - epoch.clamp(1, epochs)) as f64;
+                to + (self.sigma_v - to) * i / (epochs - 1) as f64
+            }
+        }
     }
 
     /// Δt in ms: the configured one, or the kind's default.
@@ -425,6 +444,10 @@ impl RunConfig {
         );
         ensure!((0.0..1.0).contains(&m.dropout), "`model.dropout` = {} must be in [0, 1)", m.dropout);
         ensure!(m.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", m.sigma_v);
+        if let Some(to) = m.sigma_v_anneal_to {
+            ensure!(m.kind == ModelKind::Glifr, "`model.sigma_v_anneal_to` applies to GLIFR only");
+            ensure!(to > 0.0 && to.is_finite(), "`model.sigma_v_anneal_to` = {to} must be positive");
+        }
         if let Some(tau) = m.tau {
             ensure!(tau > 0.0, "`model.tau` = {tau} must be positive");
         }
@@ -522,6 +545,24 @@ mod tests {
         assert_eq!(c.training.batch_size, 256);
     }
 
+    /// Every shipped config parses and validates (the het ones name sources that exist only
+    /// after training, which validation does not require).
+    #[test]
+    fn every_shipped_config_is_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        let mut count = 0;
+        for dir in std::fs::read_dir(&root).unwrap() {
+            for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    RunConfig::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+                    count += 1;
+                }
+            }
+        }
+        assert!(count >= 39, "{count} configs");
+    }
+
     fn with(replace: &str, by: &str) -> String {
         assert!(DEFAULT_CONFIG.contains(replace), "{replace}");
         DEFAULT_CONFIG.replacen(replace, by, 1)
@@ -567,6 +608,22 @@ mod tests {
              [task]\nkind = \"shape\"\ninputs = 12\noutputs = 2\nsteps = 5\n\
              [training]\nepochs = 1\nbatch_size = 2\nlearning_rate = 0.01\n"
         )
+    }
+
+    /// The reference's `np.linspace(1e-3, 1, num=4)` = [0.001, 0.334, 0.667, 1.0], used
+    /// from the end: epochs 1..4 run at 1.0, 0.667, 0.334, 0.001.
+    #[test]
+    fn sigma_v_anneal_follows_the_reference_linspace() {
+        let c = RunConfig::from_toml(&with("dropout = 0.0", "dropout = 0.0\nsigma_v_anneal_to = 0.001"), "t").unwrap();
+        let got: Vec<f64> = (1..=4).map(|e| c.model.sigma_v_at(e, 4)).collect();
+        for (g, w) in got.iter().zip([1.0, 0.667, 0.334, 0.001]) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        assert_eq!(c.model.sigma_v_at(1, 1), 0.001);
+        let fixed = RunConfig::from_toml(DEFAULT_CONFIG, "d").unwrap();
+        assert_eq!(fixed.model.sigma_v_at(3, 30), 1.0);
+        let e = error(&with("dropout = 0.0", "dropout = 0.0\nsigma_v_anneal_to = -1.0"));
+        assert!(e.contains("sigma_v_anneal_to"), "{e}");
     }
 
     #[test]

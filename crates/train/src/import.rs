@@ -147,6 +147,7 @@ pub fn model_config(h: &GlifsHparams) -> ModelConfig {
         v_reset: h.v_reset,
         membrane_leak_init: LeakInit::Reference,
         chrono_init: None,
+        sigma_v_anneal_to: None,
         input_dropout: 0.0,
         input_dropout_in_eval: true,
         elm: None,

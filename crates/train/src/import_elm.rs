@@ -151,6 +151,7 @@ impl ElmneuronConfig {
             v_reset: 0.0,
             membrane_leak_init: LeakInit::Reference,
             chrono_init: None,
+            sigma_v_anneal_to: None,
             input_dropout: 0.0,
             input_dropout_in_eval: true,
             elm: Some(elm),

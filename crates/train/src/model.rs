@@ -92,6 +92,19 @@ impl Model {
         }
     }
 
+    /// Sets GLIFR's σ_V (a no-op for the other models).
+    pub fn with_sigma_v(self, sigma_v: f64) -> Self {
+        match self {
+            Model::Recurrent(mut n) => {
+                if let Cell::Glifr(cell) = &mut n.cell {
+                    cell.sigma_v = sigma_v;
+                }
+                Model::Recurrent(n)
+            }
+            other => other,
+        }
+    }
+
     /// The recurrent network, for GLIFR-specific operations (silencing, het init).
     pub fn as_recurrent(&self) -> Option<&RecurrentNetwork> {
         match self {

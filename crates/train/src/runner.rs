@@ -246,14 +246,15 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     }
     if options.resume && config_path.is_file() {
         let mut previous = RunConfig::load(&config_path).context("reading the run's own config.toml")?;
-        // Extending a run by more epochs is allowed (except under a cosine schedule, whose curve
-        // depends on the run's length); any other change would make it a different run.
-        if config.training.lr_schedule != LrSchedule::Cosine {
+        // Extending a run by more epochs is allowed (except under a cosine schedule or a σ_V
+        // anneal, whose curves depend on the run's length); any other change would make it a
+        // different run.
+        if config.training.lr_schedule != LrSchedule::Cosine && config.model.sigma_v_anneal_to.is_none() {
             previous.training.epochs = config.training.epochs;
         }
         ensure!(
             previous == *config,
-            "the config differs from the one {} was started with ({}) in more than `training.epochs` (which a cosine schedule fixes too); resume with the same config",
+            "the config differs from the one {} was started with ({}) in more than `training.epochs` (which a cosine schedule or σ_V anneal fixes too); resume with the same config",
             run_dir.display(),
             config_path.display()
         );
@@ -300,6 +301,10 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     let eval_dropout = if model_config.input_dropout_in_eval { input_dropout } else { 0.0 };
     for epoch in first_epoch..=t.epochs {
         let started = Instant::now();
+        let sigma_v = model_config.sigma_v_at(epoch, t.epochs);
+        if model_config.sigma_v_anneal_to.is_some() {
+            model = model.with_sigma_v(sigma_v);
+        }
         device.seed(config.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
         let loader = DataLoaderBuilder::new(SequenceBatcher)
             .batch_size(t.batch_size)
@@ -345,7 +350,9 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         progress.finish(report.then(|| epoch_message(&record)).as_deref());
         records.push(record);
         if checkpoint {
-            write_checkpoint(&run_dir, epoch, elapsed, &model_config, &model, &optimizer)?;
+            // The checkpoint rebuilds the model at the σ_V it was trained and evaluated with.
+            let saved_config = crate::config::ModelConfig { sigma_v, sigma_v_anneal_to: None, ..model_config.clone() };
+            write_checkpoint(&run_dir, epoch, elapsed, &saved_config, &model, &optimizer)?;
             write_metrics(&run_dir.join("metrics.csv"), &records)?;
             if let Err(e) = crate::plot::learning_curves(&run_dir.join("learning_curves.png"), &records, &config.name) {
                 eprintln!("warning: could not draw the learning curves: {e:#}");

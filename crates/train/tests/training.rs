@@ -90,6 +90,16 @@ fn loss_falls_and_resume_is_exact() {
     het_init_draws_only_values_of_the_trained_source(&config("het", runs.path(), 1), &dir);
     silencing_ends_at_the_readout_bias(&dir, accuracy);
 
+    // σ_V annealed over 2 epochs from 1 to 0.001: the checkpoint keeps the last σ_V, and
+    // `eval` (which rebuilds the model from it) reproduces the final test numbers.
+    let mut annealed = config("annealed", runs.path(), 2);
+    annealed.model.sigma_v_anneal_to = Some(0.001);
+    let summary = train(&annealed, &quiet).unwrap();
+    let saved = std::fs::read_to_string(runs.path().join("annealed/checkpoints/epoch-0002/model.toml")).unwrap();
+    assert!(saved.contains("sigma_v = 0.001"), "{saved}");
+    let again = train::predict::eval_run(&runs.path().join("annealed"), Some("flex")).unwrap();
+    assert_eq!(again.accuracy, summary.test.accuracy);
+
     let evaluation = train::predict::eval_run(&dir, Some("flex")).unwrap();
     assert_eq!(evaluation.accuracy, full.test.accuracy);
     assert!((evaluation.loss - full.test.loss).abs() < 1e-6);
