@@ -246,11 +246,13 @@ fn read_routing(state: &mut StateDict, routed: bool, input: usize, synapses: usi
     Ok(Some(SynapseRouting::new(&indices, &mask, device)))
 }
 
-/// `neurozoo import --from elmneuron`: reads the state dict and config and writes our checkpoint.
-pub fn import_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>, out: &Path) -> Result<ModelConfig> {
+/// `neurozoo import --from elmneuron`: reads the state dict and config, writes our checkpoint,
+/// and returns the model.
+pub fn import_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>, out: &Path) -> Result<(ModelConfig, Model)> {
     let device = crate::device::DeviceChoice::host().device();
     let (config, elm) = read_elmneuron(state_path, config_path, version, &device)?;
     let saved = SavedModel { origin: format!("elmneuron state dict {}", state_path.display()), model: config.clone() };
-    save_checkpoint(out, &saved, &Model::Elm(elm))?;
-    Ok(config)
+    let model = Model::Elm(elm);
+    save_checkpoint(out, &saved, &model)?;
+    Ok((config, model))
 }

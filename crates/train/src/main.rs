@@ -189,7 +189,7 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("--hparams belongs to --from glifs-asc; an elmneuron model takes --config model_config.json");
             }
             let config = config.context("--from elmneuron needs --config (the model's model_config.json)")?;
-            let model = train::import_elm::import_elmneuron(&checkpoint, &config, elm_version, &out)?;
+            let (model, imported) = train::import_elm::import_elmneuron(&checkpoint, &config, elm_version, &out)?;
             let e = model.elm_options();
             println!(
                 "imported ELM v{} (in {}, d_m {}, out {}, {} trainable parameters) → {}",
@@ -197,7 +197,7 @@ fn run(cli: Cli) -> Result<()> {
                 model.input_size.unwrap_or(0),
                 model.hidden_size,
                 model.output_size.unwrap_or(0),
-                train::model::load_checkpoint(&out, &DeviceChoice::host().device())?.1.num_trainable_params(),
+                imported.num_trainable_params(),
                 out.display()
             );
         }

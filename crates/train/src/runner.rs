@@ -110,7 +110,8 @@ pub fn drop_inputs(input: Tensor<3>, p: f64, seed: u64) -> Tensor<3> {
             }
         }
     }
-    input.clone() * Tensor::<3>::from_data(TensorData::new(keep, shape), &input.device())
+    let mask = Tensor::<3>::from_data(TensorData::new(keep, shape), &input.device());
+    input * mask
 }
 
 /// One step of SplitMix64 (Steele et al. 2014): a well-mixed 64-bit stream from any seed.
@@ -130,10 +131,9 @@ pub fn mask_seed(seed: u64, pass: u64, batch: usize) -> u64 {
 
 /// Loss of a batch and the number of correct predictions (0 for regression).
 pub fn batch_loss(model: &Model, batch: &SequenceBatch) -> (Tensor<1>, usize) {
-    let input = batch.input.clone();
     match &batch.target {
         BatchTarget::Classes(classes) => {
-            let logits = model.forward_last(input);
+            let logits = model.forward_last(batch.input.clone());
             let loss = CrossEntropyLossConfig::new()
                 .init(&logits.device())
                 .forward(logits.clone(), classes.clone());
@@ -141,7 +141,7 @@ pub fn batch_loss(model: &Model, batch: &SequenceBatch) -> (Tensor<1>, usize) {
             (loss, correct as usize)
         }
         BatchTarget::Sequence(target) => {
-            let output = model.forward(input);
+            let output = model.forward(batch.input.clone());
             let loss = (output - target.clone()).square().mean();
             (loss, 0)
         }

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{golden_cases, max_abs, max_abs_diff};
+use common::{assert_forward_close, golden_cases};
 use train::npy::{read_npy, write_npy};
 
 fn neurozoo(args: &[&str], cwd: &Path) -> Output {
@@ -57,9 +57,7 @@ fn import_then_predict_reproduces_every_golden_case() {
             let ours = read_npy(&ours).unwrap();
             let reference = read_npy(&case.join(theirs)).unwrap();
             assert_eq!(ours.shape, reference.shape);
-            let tol = 1e-5 * max_abs(&reference.data).max(1.0);
-            let diff = max_abs_diff(&ours.data, &reference.data);
-            assert!(diff <= tol, "{} {theirs}: {diff:e} > {tol:e}", case.display());
+            assert_forward_close(&format!("{} {theirs}", case.display()), &ours.data, &reference);
         }
     }
 }
@@ -133,8 +131,7 @@ fn elmneuron_import_predict_and_info() {
     assert!(o.status.success(), "{}", stderr(&o));
     let ours = train::npy::read_npy(&tmp.path().join("y.npy")).unwrap();
     let reference = train::npy::read_npy(&case.join("y.npy")).unwrap();
-    let tol = 1e-5 * common::max_abs(&reference.data).max(1.0);
-    assert!(common::max_abs_diff(&ours.data, &reference.data) <= tol);
+    assert_forward_close("neuronio-dm10 via the binary", &ours.data, &reference);
     assert_eq!(train::npy::read_npy(&tmp.path().join("m.npy")).unwrap().shape, vec![2, 120, 10]);
     let o = neurozoo(&["predict", "--checkpoint", "elm", "--input", case.join("x.npy").to_str().unwrap(), "--output", "y2.npy", "--voltage", "v.npy", "--device", "flex"], tmp.path());
     assert_clean_failure(&o, &["--voltage needs a GLIFR model"]);

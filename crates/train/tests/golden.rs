@@ -9,32 +9,16 @@ use std::path::Path;
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
-use common::{golden_cases, max_abs, max_abs_diff};
+use common::{assert_forward_close, assert_golden_gradients, case_input, case_labels, golden_cases, values};
 use glifr::{Cell, RecurrentNetwork};
 use train::import::read_glifs_asc;
-use train::npy::{Array, read_npy};
-
-fn tensor3(a: &Array, device: &Device) -> Tensor<3> {
-    Tensor::from_data(TensorData::new(a.data.clone(), [a.shape[0], a.shape[1], a.shape[2]]), device)
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec().unwrap()
-}
-
-fn assert_forward_close(name: &str, ours: &[f32], reference: &Array) {
-    assert_eq!(ours.len(), reference.data.len(), "{name}: element count");
-    let tol = 1e-5 * max_abs(&reference.data).max(1.0);
-    let diff = max_abs_diff(ours, &reference.data);
-    assert!(diff <= tol, "{name}: max |ours − ref| = {diff:e} > {tol:e}");
-}
+use train::npy::read_npy;
 
 fn check_forward(case: &Path, device: &Device, with_yaml: bool) {
     let hparams = case.join("hparams.yaml");
     let (_, network) = read_glifs_asc(&case.join("model.ckpt"), with_yaml.then_some(hparams.as_path()), device)
         .unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
-    let x = read_npy(&case.join("x.npy")).unwrap();
-    let trace = network.valid().forward_traced(tensor3(&x, device));
+    let trace = network.valid().forward_traced(case_input(case, device));
     let label = case.file_name().unwrap().to_string_lossy();
     assert_forward_close(&format!("{label} y"), &values(trace.output), &read_npy(&case.join("y.npy")).unwrap());
     assert_forward_close(
@@ -76,32 +60,8 @@ fn gradients(network: &RecurrentNetwork, x: Tensor<3>, labels: Tensor<1, Int>) -
 
 fn check_gradients(case: &Path, device: &Device) {
     let (_, network) = read_glifs_asc(&case.join("model.ckpt"), None, device).unwrap();
-    let x = tensor3(&read_npy(&case.join("x.npy")).unwrap(), device);
-    let labels = read_npy(&case.join("labels.npy")).unwrap();
-    let labels: Vec<i64> = labels.data.iter().map(|&l| l as i64).collect();
-    let n = labels.len();
-    let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [n]), device);
-    let (loss, grads) = gradients(&network, x, labels);
-
-    let case_json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap();
-    let reference_loss = case_json["loss"].as_f64().unwrap() as f32;
-    assert!((loss - reference_loss).abs() <= 1e-5 * reference_loss.abs().max(1.0), "loss {loss} vs {reference_loss}");
-
-    let grad_dir = case.join("grads");
-    let expected_files = std::fs::read_dir(&grad_dir).unwrap().count();
-    assert_eq!(grads.len(), expected_files, "{}: one gradient per reference file", case.display());
-    for (name, ours) in grads {
-        let reference = read_npy(&grad_dir.join(format!("{name}.npy")))
-            .unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
-        let scale = max_abs(&reference.data);
-        let diff = max_abs_diff(&ours, &reference.data);
-        assert!(
-            diff <= 1e-4 * scale + 1e-8,
-            "{} {name}: max |ours − ref| = {diff:e}, max |ref| = {scale:e}",
-            case.display()
-        );
-    }
+    let (loss, grads) = gradients(&network, case_input(case, device), case_labels(case, device));
+    assert_golden_gradients(case, loss, grads);
 }
 
 fn check_all(device: &Device, autodiff: &Device) {

@@ -11,14 +11,12 @@ use std::path::{Path, PathBuf};
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
-use common::{golden_cases, max_abs, max_abs_diff, workspace_root};
+use common::{
+    assert_forward_close, assert_golden_gradients, case_input, case_json, case_labels, golden_cases, values, workspace_root,
+};
 use elm::Elm;
 use train::import_elm::read_elmneuron;
 use train::npy::read_npy;
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec().unwrap()
-}
 
 fn cases() -> Vec<PathBuf> {
     let mut cases = golden_cases("elm");
@@ -30,10 +28,6 @@ fn cases() -> Vec<PathBuf> {
     cases
 }
 
-fn case_json(case: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(case.join("case.json")).unwrap()).unwrap()
-}
-
 fn load(case: &Path, device: &Device) -> Elm {
     let version = case_json(case)["version"].as_u64().map(|v| v as u8);
     read_elmneuron(&case.join("model_state.pt"), &case.join("model_config.json"), version, device)
@@ -41,19 +35,9 @@ fn load(case: &Path, device: &Device) -> Elm {
         .1
 }
 
-fn input(case: &Path, device: &Device) -> Tensor<3> {
-    let x = read_npy(&case.join("x.npy")).unwrap();
-    Tensor::from_data(TensorData::new(x.data, [x.shape[0], x.shape[1], x.shape[2]]), device)
-}
-
 fn check_forward(case: &Path, device: &Device) {
-    let elm = load(case, device);
-    let y = values(elm.forward(input(case, device)));
-    let reference = read_npy(&case.join("y.npy")).unwrap();
-    assert_eq!(y.len(), reference.data.len(), "{}: element count", case.display());
-    let tol = 1e-5 * max_abs(&reference.data).max(1.0);
-    let diff = max_abs_diff(&y, &reference.data);
-    assert!(diff <= tol, "{}: max |ours − ref| = {diff:e} > {tol:e}", case.display());
+    let y = values(load(case, device).forward(case_input(case, device)));
+    assert_forward_close(&case.display().to_string(), &y, &read_npy(&case.join("y.npy")).unwrap());
 }
 
 /// Our gradients under the reference's state_dict names and layouts.
@@ -77,35 +61,12 @@ fn gradients(elm: &Elm, x: Tensor<3>, labels: Tensor<1, Int>) -> (f32, Vec<(Stri
 }
 
 fn check_gradients(case: &Path, device: &Device) {
-    let grad_dir = case.join("grads");
-    if !grad_dir.is_dir() {
+    if !case.join("grads").is_dir() {
         return;
     }
     let elm = load(case, device);
-    let labels = read_npy(&case.join("labels.npy")).unwrap();
-    let labels: Vec<i64> = labels.data.iter().map(|&l| l as i64).collect();
-    let n = labels.len();
-    let labels = Tensor::<1, Int>::from_data(TensorData::new(labels, [n]), device);
-    let (loss, grads) = gradients(&elm, input(case, device), labels);
-    let reference_loss = case_json(case)["loss"].as_f64().unwrap() as f32;
-    assert!(
-        (loss - reference_loss).abs() <= 1e-5 * reference_loss.abs().max(1.0),
-        "{}: loss {loss} vs {reference_loss}",
-        case.display()
-    );
-    let expected_files = std::fs::read_dir(&grad_dir).unwrap().count();
-    assert_eq!(grads.len(), expected_files, "{}: one gradient per reference file", case.display());
-    for (name, ours) in grads {
-        let reference =
-            read_npy(&grad_dir.join(format!("{name}.npy"))).unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
-        let scale = max_abs(&reference.data);
-        let diff = max_abs_diff(&ours, &reference.data);
-        assert!(
-            diff <= 1e-4 * scale + 1e-8,
-            "{} {name}: max |ours − ref| = {diff:e}, max |ref| = {scale:e}",
-            case.display()
-        );
-    }
+    let (loss, grads) = gradients(&elm, case_input(case, device), case_labels(case, device));
+    assert_golden_gradients(case, loss, grads);
 }
 
 fn check_all(device: &Device, autodiff: &Device) {
