@@ -48,7 +48,10 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         reason,
     };
     if bytes.len() < 4 {
-        return Err(corrupt(format!("{} bytes, shorter than the 4-byte IDX magic", bytes.len())));
+        return Err(corrupt(format!(
+            "{} bytes, shorter than the 4-byte IDX magic",
+            bytes.len()
+        )));
     }
     if bytes[0] != 0 || bytes[1] != 0 {
         return Err(corrupt(format!(
@@ -142,7 +145,10 @@ mod tests {
         let mut bytes = encode_idx(&[3, 2], &[1, 2, 3, 4, 5, 6]);
         bytes.pop();
         let err = parse_idx(&bytes, name()).unwrap_err().to_string();
-        assert!(err.contains("fixture-idx3-ubyte") && err.contains("truncated"), "{err}");
+        assert!(
+            err.contains("fixture-idx3-ubyte") && err.contains("truncated"),
+            "{err}"
+        );
         let err = parse_idx(&bytes[..9], name()).unwrap_err().to_string();
         assert!(err.contains("truncated header"), "{err}");
     }
@@ -152,13 +158,28 @@ mod tests {
         let good = encode_idx(&[2], &[1, 2]);
         let mut bad = good.clone();
         bad[0] = 0x1f;
-        assert!(parse_idx(&bad, name()).unwrap_err().to_string().contains("bad IDX magic"));
+        assert!(
+            parse_idx(&bad, name())
+                .unwrap_err()
+                .to_string()
+                .contains("bad IDX magic")
+        );
         let mut bad = good.clone();
         bad[2] = 0x0d;
-        assert!(parse_idx(&bad, name()).unwrap_err().to_string().contains("element type 0x0d"));
+        assert!(
+            parse_idx(&bad, name())
+                .unwrap_err()
+                .to_string()
+                .contains("element type 0x0d")
+        );
         let mut bad = good;
         bad.push(0);
-        assert!(parse_idx(&bad, name()).unwrap_err().to_string().contains("trailing"));
+        assert!(
+            parse_idx(&bad, name())
+                .unwrap_err()
+                .to_string()
+                .contains("trailing")
+        );
         assert!(parse_idx(&[0, 0], name()).is_err());
     }
 
@@ -175,8 +196,13 @@ mod tests {
         let broken = dir.path().join("b-idx1-ubyte.gz");
         std::fs::write(&broken, b"not gzip at all").unwrap();
         let err = read_idx(&broken).unwrap_err().to_string();
-        assert!(err.contains("gzip") && err.contains("b-idx1-ubyte.gz"), "{err}");
-        let missing = read_idx(&dir.path().join("missing")).unwrap_err().to_string();
+        assert!(
+            err.contains("gzip") && err.contains("b-idx1-ubyte.gz"),
+            "{err}"
+        );
+        let missing = read_idx(&dir.path().join("missing"))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("missing"), "{missing}");
     }
 }

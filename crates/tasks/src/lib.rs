@@ -7,6 +7,7 @@
 //! * [`idx`]: the IDX file format (raw or gzip).
 //! * [`mnist`]: sequential MNIST (line, pixel, permuted pixel).
 //! * [`sine`]: the sine pattern-generation task.
+//! * [`neuronio`]: NeuronIO simulation files, training windows and the authors' evaluation.
 
 use std::path::PathBuf;
 
@@ -16,6 +17,7 @@ use burn::prelude::*;
 
 pub mod idx;
 pub mod mnist;
+pub mod neuronio;
 pub mod sine;
 
 /// What can go wrong reading task data. Every variant names the file.
@@ -54,7 +56,9 @@ pub enum DataError {
         len: usize,
     },
     /// The file's checksum is not the published one.
-    #[error("{path}: SHA-256 {actual} does not match the published {expected}; the file is damaged or not the real data set")]
+    #[error(
+        "{path}: SHA-256 {actual} does not match the published {expected}; the file is damaged or not the real data set"
+    )]
     Checksum {
         /// The file.
         path: PathBuf,
@@ -82,6 +86,12 @@ pub enum Target {
         /// Values per step.
         features: usize,
     },
+    /// NeuronIO: per step, an output-spike target (0/1) and a soma target, `[T, 2]` row-major;
+    /// scored by `0.5·BCE-with-logits(spike) + 0.5·MSE(soma)` on every step.
+    SpikeAndSoma {
+        /// Row-major `[T, 2]` values.
+        values: Vec<f32>,
+    },
 }
 
 /// One input sequence and its target.
@@ -104,6 +114,8 @@ pub enum BatchTarget {
     Classes(Tensor<1, Int>),
     /// Per-step values `[B,T,out]`.
     Sequence(Tensor<3>),
+    /// Per-step spike and soma targets `[B,T,2]`.
+    SpikeAndSoma(Tensor<3>),
 }
 
 /// A batch: inputs `[B,T,in]` and targets.
@@ -125,7 +137,11 @@ impl Batcher<SequenceItem, SequenceBatch> for SequenceBatcher {
         let (b, t, f) = (items.len(), first.steps, first.features);
         let mut input = Vec::with_capacity(b * t * f);
         for item in &items {
-            assert_eq!((item.steps, item.features), (t, f), "items of one batch share a shape");
+            assert_eq!(
+                (item.steps, item.features),
+                (t, f),
+                "items of one batch share a shape"
+            );
             input.extend_from_slice(&item.input);
         }
         let input = Tensor::from_data(TensorData::new(input, [b, t, f]), device);
@@ -135,25 +151,44 @@ impl Batcher<SequenceItem, SequenceBatch> for SequenceBatcher {
                     .iter()
                     .map(|i| match i.target {
                         Target::Class(c) => c as i64,
-                        Target::Sequence { .. } => panic!("mixed target kinds in one batch"),
+                        _ => panic!("mixed target kinds in one batch"),
                     })
                     .collect();
                 BatchTarget::Classes(Tensor::from_data(TensorData::new(classes, [b]), device))
             }
             Target::Sequence { features, .. } => {
-                let out = *features;
-                let mut values = Vec::with_capacity(b * t * out);
-                for item in &items {
-                    match &item.target {
-                        Target::Sequence { values: v, .. } => values.extend_from_slice(v),
-                        Target::Class(_) => panic!("mixed target kinds in one batch"),
-                    }
-                }
-                BatchTarget::Sequence(Tensor::from_data(TensorData::new(values, [b, t, out]), device))
+                let values = per_step_values(&items, |target| match target {
+                    Target::Sequence { values, .. } => values,
+                    _ => panic!("mixed target kinds in one batch"),
+                });
+                BatchTarget::Sequence(Tensor::from_data(
+                    TensorData::new(values, [b, t, *features]),
+                    device,
+                ))
+            }
+            Target::SpikeAndSoma { .. } => {
+                let values = per_step_values(&items, |target| match target {
+                    Target::SpikeAndSoma { values } => values,
+                    _ => panic!("mixed target kinds in one batch"),
+                });
+                BatchTarget::SpikeAndSoma(Tensor::from_data(
+                    TensorData::new(values, [b, t, 2]),
+                    device,
+                ))
             }
         };
         SequenceBatch { input, target }
     }
+}
+
+fn per_step_values<'a>(
+    items: &'a [SequenceItem],
+    values: impl Fn(&'a Target) -> &'a Vec<f32>,
+) -> Vec<f32> {
+    items
+        .iter()
+        .flat_map(|item| values(&item.target).iter().copied())
+        .collect()
 }
 
 #[cfg(test)]
@@ -164,14 +199,26 @@ mod tests {
     fn batcher_stacks_inputs_and_classes() {
         let dev = Device::flex();
         let items = vec![
-            SequenceItem { input: vec![1.0, 2.0, 3.0, 4.0], steps: 2, features: 2, target: Target::Class(3) },
-            SequenceItem { input: vec![5.0, 6.0, 7.0, 8.0], steps: 2, features: 2, target: Target::Class(1) },
+            SequenceItem {
+                input: vec![1.0, 2.0, 3.0, 4.0],
+                steps: 2,
+                features: 2,
+                target: Target::Class(3),
+            },
+            SequenceItem {
+                input: vec![5.0, 6.0, 7.0, 8.0],
+                steps: 2,
+                features: 2,
+                target: Target::Class(1),
+            },
         ];
         let batch = SequenceBatcher.batch(items, &dev);
         assert_eq!(batch.input.dims(), [2, 2, 2]);
         let values: Vec<f32> = batch.input.into_data().try_into_vec().unwrap();
         assert_eq!(values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
-        let BatchTarget::Classes(classes) = batch.target else { panic!("classes") };
+        let BatchTarget::Classes(classes) = batch.target else {
+            panic!("classes")
+        };
         let classes: Vec<i64> = classes.into_data().convert::<i64>().try_into_vec().unwrap();
         assert_eq!(classes, vec![3, 1]);
     }

@@ -62,7 +62,10 @@ impl Dataset<SequenceItem> for SinePatterns {
             input: vec![offset as f32; self.steps],
             steps: self.steps,
             features: 1,
-            target: Target::Sequence { values: target, features: 1 },
+            target: Target::Sequence {
+                values: target,
+                features: 1,
+            },
         })
     }
 
@@ -85,7 +88,9 @@ mod tests {
         }
         let last = task.get(5).unwrap();
         assert!((last.input[0] - (5.0 / 6.0 + 0.25) as f32).abs() < 1e-7);
-        let Target::Sequence { values, .. } = last.target else { panic!("regression target") };
+        let Target::Sequence { values, .. } = last.target else {
+            panic!("regression target")
+        };
         assert_eq!(values.len(), 100);
         // t = 0 → offset; a quarter period of 0.6 kHz is 0.41667 ms, not on the grid; step 10
         // (t = 0.5 ms) gives sin(2π·0.6·0.5) = sin(0.6π) = 0.951057.
