@@ -244,7 +244,8 @@ impl ElmConfig {
         if !(self.synapse_tau > 0.0) {
             return bad(format!("synapse_tau = {} must be positive", self.synapse_tau));
         }
-        if !(self.memory_tau_min >= 0.0 && self.memory_tau_max > self.memory_tau_min && self.memory_tau_max.is_finite()) {
+        if !(self.memory_tau_min >= 0.0 && self.memory_tau_max > self.memory_tau_min && self.memory_tau_max.is_finite())
+        {
             return bad(format!(
                 "memory τ bounds must satisfy 0 ≤ memory_tau_min < memory_tau_max < ∞; got {} and {}",
                 self.memory_tau_min, self.memory_tau_max
@@ -270,8 +271,9 @@ impl ElmConfig {
             ElmVersion::V1 => self.memory_tau_max,
             ElmVersion::V2 => self.memory_tau_max.max(self.memory_tau_min + 3e-6),
         };
-        let routing = build_routing(self.routing, self.input_size, branches, self.synapses_per_branch, self.routing_seed)?
-            .map(|(indices, mask)| SynapseRouting::new(&indices, &mask, device));
+        let routing =
+            build_routing(self.routing, self.input_size, branches, self.synapses_per_branch, self.routing_seed)?
+                .map(|(indices, mask)| SynapseRouting::new(&indices, &mask, device));
         let trace_size = match self.version {
             ElmVersion::V1 => synapses,
             ElmVersion::V2 => branches,
@@ -321,10 +323,8 @@ impl Elm {
         self.memory_tau = self.memory_tau.set_require_grad(learned);
         self.trace_tau = self.trace_tau.set_require_grad(false);
         if let Some(routing) = self.routing.take() {
-            self.routing = Some(SynapseRouting {
-                indices: routing.indices,
-                mask: routing.mask.set_require_grad(false),
-            });
+            self.routing =
+                Some(SynapseRouting { indices: routing.indices, mask: routing.mask.set_require_grad(false) });
         }
         self
     }
@@ -339,7 +339,9 @@ impl Elm {
 
     /// τ_m, ms: `(τ_max − τ_min)·σ(p_m) + τ_min`.
     pub fn memory_tau_ms(&self) -> Tensor<1> {
-        sigmoid(self.memory_tau.val()).mul_scalar(self.memory_tau_max - self.memory_tau_min).add_scalar(self.memory_tau_min)
+        sigmoid(self.memory_tau.val())
+            .mul_scalar(self.memory_tau_max - self.memory_tau_min)
+            .add_scalar(self.memory_tau_min)
     }
 
     /// Whether v1 must keep the per-synapse trace: forced, or τ_s differ within a branch.
@@ -389,7 +391,9 @@ impl Elm {
         } else {
             let kappa = match self.version {
                 // One τ per branch: the first synapse's.
-                ElmVersion::V1 if per_branch > 1 => decay(tau.reshape([d_b, per_branch]).narrow(1, 0, 1).reshape([d_b]), self.dt),
+                ElmVersion::V1 if per_branch > 1 => {
+                    decay(tau.reshape([d_b, per_branch]).narrow(1, 0, 1).reshape([d_b]), self.dt)
+                }
                 _ => decay(tau, self.dt),
             };
             let input = if self.routing.is_none() && per_branch == 1 {
@@ -449,7 +453,12 @@ impl Elm {
 
     /// Runs `[B,T,in]` from `state` (zero when `None`): the memory of every step, the branch
     /// inputs when asked, and the final state.
-    pub fn run(&self, input: Tensor<3>, state: Option<ElmState>, keep_branch: bool) -> (Vec<Tensor<2>>, Vec<Tensor<2>>, ElmState) {
+    pub fn run(
+        &self,
+        input: Tensor<3>,
+        state: Option<ElmState>,
+        keep_branch: bool,
+    ) -> (Vec<Tensor<2>>, Vec<Tensor<2>>, ElmState) {
         let [batch, steps, features] = input.dims();
         assert_eq!(features, self.input_size, "the ELM expects {} inputs per step, got {features}", self.input_size);
         let device = input.device();
@@ -658,7 +667,12 @@ mod tests {
             let routing = if routing == RoutingKind::None { RoutingKind::Random } else { routing };
             let fast = routed(ElmVersion::V1, routing, false, &dev);
             let exact = routed(ElmVersion::V1, routing, true, &dev);
-            let exact = Elm { mlp: fast.mlp.clone(), readout: fast.readout.clone(), memory_tau: fast.memory_tau.clone(), ..exact };
+            let exact = Elm {
+                mlp: fast.mlp.clone(),
+                readout: fast.readout.clone(),
+                memory_tau: fast.memory_tau.clone(),
+                ..exact
+            };
             assert!(!fast.needs_synapse_trace(&fast.trace_taus()) && exact.needs_synapse_trace(&exact.trace_taus()));
             let inputs = fast.input_size;
             let x = Tensor::<3>::random([2, 7, inputs], Distribution::Normal(0.0, 1.0), &dev);
@@ -718,7 +732,11 @@ mod tests {
     fn filtered_input_path_equals_the_stepwise_trace() {
         let dev = device().autodiff();
         let vanilla = ElmConfig::new(5, 2).with_memory_size(3).with_learn_memory_tau(true).init(&dev).unwrap();
-        for elm in [vanilla, routed(ElmVersion::V1, RoutingKind::Neuronio, false, &dev), routed(ElmVersion::V2, RoutingKind::Random, false, &dev)] {
+        for elm in [
+            vanilla,
+            routed(ElmVersion::V1, RoutingKind::Neuronio, false, &dev),
+            routed(ElmVersion::V2, RoutingKind::Random, false, &dev),
+        ] {
             assert!(elm.coefficients().shared_kappa.is_some());
             let x = Tensor::<3>::random([2, 9, elm.input_size], Distribution::Normal(0.0, 1.0), &dev);
             let zero = elm.zero_state(2, &elm.coefficients(), &dev);

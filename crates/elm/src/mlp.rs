@@ -33,14 +33,19 @@ pub struct Mlp {
 /// A PyTorch-initialised `nn.Linear(input, output)`.
 pub fn torch_linear(input: usize, output: usize, device: &Device) -> Linear {
     let bound = 1.0 / (input as f64).sqrt();
-    LinearConfig::new(input, output)
-        .with_initializer(Initializer::Uniform { min: -bound, max: bound })
-        .init(device)
+    LinearConfig::new(input, output).with_initializer(Initializer::Uniform { min: -bound, max: bound }).init(device)
 }
 
 impl Mlp {
     /// `input → hidden (×layers) → output`.
-    pub fn new(input: usize, hidden: usize, output: usize, layers: usize, activation: MlpActivation, device: &Device) -> Self {
+    pub fn new(
+        input: usize,
+        hidden: usize,
+        output: usize,
+        layers: usize,
+        activation: MlpActivation,
+        device: &Device,
+    ) -> Self {
         let mut linears = Vec::with_capacity(layers + 1);
         let mut width = input;
         for _ in 0..layers {

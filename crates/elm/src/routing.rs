@@ -55,7 +55,10 @@ impl SynapseRouting {
         let indices: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
         let mask: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
         Self {
-            indices: Param::initialized(ParamId::new(), Tensor::<1, Int>::from_data(TensorData::new(indices, [n]), device)),
+            indices: Param::initialized(
+                ParamId::new(),
+                Tensor::<1, Int>::from_data(TensorData::new(indices, [n]), device),
+            ),
             mask: Param::from_tensor(Tensor::from_data(TensorData::new(mask, [n]), device)),
         }
     }
@@ -90,7 +93,11 @@ pub fn overlapping_windows(num_input: usize, num_windows: usize, per_window: usi
 }
 
 /// The NeuronIO routing: interleaved inputs read through overlapping windows.
-pub fn neuronio_routing(num_input: usize, num_branch: usize, per_branch: usize) -> Result<(Vec<usize>, Vec<bool>), ElmError> {
+pub fn neuronio_routing(
+    num_input: usize,
+    num_branch: usize,
+    per_branch: usize,
+) -> Result<(Vec<usize>, Vec<bool>), ElmError> {
     if num_input == 0 || num_branch == 0 || num_input.div_ceil(num_branch) > per_branch {
         return Err(ElmError::Invalid(format!(
             "neuronio routing needs ⌈num_input/num_branch⌉ ≤ synapses_per_branch so every input is covered; \

@@ -174,10 +174,9 @@ mod tests {
         let x = Tensor::<3>::from_data(TensorData::from([[[2.0f32]]]), &dev);
         let current = rnn.input_current(x).squeeze_dim::<2>(1);
         let hd = Tensor::<2>::from_data(TensorData::from([[0.5f32, 0.25]]), &dev);
-        rnn.step(current, hd).to_data().assert_approx_eq::<f32>(
-            &TensorData::from([[0.986614f32, -0.761594]]),
-            Tolerance::absolute(1e-5),
-        );
+        rnn.step(current, hd)
+            .to_data()
+            .assert_approx_eq::<f32>(&TensorData::from([[0.986614f32, -0.761594]]), Tolerance::absolute(1e-5));
     }
 
     #[test]
@@ -214,11 +213,7 @@ mod tests {
         let h = Tensor::<2>::zeros([1, 1], &dev);
         let c = Tensor::<2>::full([1, 1], 2.0, &dev);
         let next = lstm.step(current, h, c);
-        next.cell
-            .to_data()
-            .assert_approx_eq::<f32>(&TensorData::from([[1.380797f32]]), Tolerance::absolute(1e-5));
-        next.hidden
-            .to_data()
-            .assert_approx_eq::<f32>(&TensorData::from([[0.440565f32]]), Tolerance::absolute(1e-5));
+        next.cell.to_data().assert_approx_eq::<f32>(&TensorData::from([[1.380797f32]]), Tolerance::absolute(1e-5));
+        next.hidden.to_data().assert_approx_eq::<f32>(&TensorData::from([[0.440565f32]]), Tolerance::absolute(1e-5));
     }
 }

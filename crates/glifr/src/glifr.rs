@@ -208,9 +208,7 @@ impl Glifr {
 
     /// Number of after-spike currents A.
     pub fn num_ascs(&self) -> usize {
-        self.after_spike_currents
-            .as_ref()
-            .map_or(0, |asc| asc.a_j.dims()[0])
+        self.after_spike_currents.as_ref().map_or(0, |asc| asc.a_j.dims()[0])
     }
 
     /// Membrane leak rate k_m (1/ms), `[1,H]`.
@@ -309,7 +307,9 @@ impl Glifr {
     ) -> GlifrState {
         let dt_over_tau = self.dt / self.tau;
         // dt/τ is 1 in every experiment of the paper; skip the multiplication then.
-        let scale = |t: Tensor<2>| if dt_over_tau == 1.0 { t } else { t * dt_over_tau };
+        let scale = |t: Tensor<2>| {
+            if dt_over_tau == 1.0 { t } else { t * dt_over_tau }
+        };
         let synaptic_current = input_current + delayed_rate.matmul(c.weight_lat.clone());
 
         let after_spike_currents = match (&c.after_spike_currents, state.after_spike_currents) {
@@ -339,11 +339,7 @@ impl Glifr {
         }
         let potential = next.clone() - c.thresh.clone();
         let potential = if self.sigma_v == 1.0 { potential } else { potential / self.sigma_v };
-        GlifrState {
-            firing: sigmoid(potential),
-            voltage: next,
-            after_spike_currents,
-        }
+        GlifrState { firing: sigmoid(potential), voltage: next, after_spike_currents }
     }
 }
 
@@ -384,10 +380,8 @@ pub fn resample_elements<const S: usize, const D: usize>(
     let pool: Tensor<1> = source.flatten(0, S - 1).to_device(device);
     let n = pool.dims()[0];
     let count: usize = target_shape.iter().product();
-    let indices = Tensor::<1>::random([count], Distribution::Uniform(0.0, n as f64), device)
-        .floor()
-        .int()
-        .clamp(0, n as i64 - 1);
+    let indices =
+        Tensor::<1>::random([count], Distribution::Uniform(0.0, n as f64), device).floor().int().clamp(0, n as i64 - 1);
     pool.select(0, indices).reshape(target_shape)
 }
 
@@ -396,7 +390,11 @@ impl Glifr {
     /// both weight matrices resampled element-wise from `trained` (spec §1.4, pitfall 7). ASC
     /// parameters are pooled across j. Requires both layers to have the same number of ASCs.
     pub fn resampled_from(self, trained: &Glifr, device: &Device) -> Self {
-        fn redraw<const D: usize>(target: Param<Tensor<D>>, source: &Param<Tensor<D>>, device: &Device) -> Param<Tensor<D>> {
+        fn redraw<const D: usize>(
+            target: Param<Tensor<D>>,
+            source: &Param<Tensor<D>>,
+            device: &Device,
+        ) -> Param<Tensor<D>> {
             let shape: [usize; D] = target.dims();
             Param::from_tensor(resample_elements(source.val(), shape, device))
         }
@@ -479,10 +477,8 @@ mod tests {
             p / (1.0 + p)
         };
         assert!((k as f64 - expected).abs() < 1e-6 && (k - 0.0477).abs() < 1e-3, "k_m = {k}");
-        let exact = GlifrConfig::new(1, 1)
-            .with_dt(1.0)
-            .with_membrane_leak_init(MembraneLeakInit::Exact)
-            .init(&device());
+        let exact =
+            GlifrConfig::new(1, 1).with_dt(1.0).with_membrane_leak_init(MembraneLeakInit::Exact).init(&device());
         let k: f32 = exact.k_m().into_scalar();
         assert!((k - 0.05).abs() < 1e-6, "k_m = {k}");
     }
@@ -509,24 +505,20 @@ mod tests {
         let zeros = s0.firing.clone();
         let c1 = current.clone().narrow(1, 0, 1).squeeze_dim::<2>(1);
         let s1 = layer.step(c1, zeros.clone(), zeros, s0);
-        s1.voltage
-            .to_data()
-            .assert_approx_eq::<f32>(&TensorData::from([[1.0f32, 2.0]]), Tolerance::absolute(1e-6));
+        s1.voltage.to_data().assert_approx_eq::<f32>(&TensorData::from([[1.0f32, 2.0]]), Tolerance::absolute(1e-6));
         let rate1 = s1.firing.clone();
         let c2 = current.narrow(1, 1, 1).squeeze_dim::<2>(1);
         let s2 = layer.step(c2, rate1.clone(), rate1, s1);
-        s2.after_spike_currents.unwrap().to_data().assert_approx_eq::<f32>(
-            &TensorData::from([[[1.462117f32, -2.924234]]]),
-            Tolerance::absolute(1e-5),
-        );
-        s2.voltage.to_data().assert_approx_eq::<f32>(
-            &TensorData::from([[1.207576f32, 0.660612]]),
-            Tolerance::absolute(1e-5),
-        );
-        s2.firing.to_data().assert_approx_eq::<f32>(
-            &TensorData::from([[0.769870f32, 0.415958]]),
-            Tolerance::absolute(1e-5),
-        );
+        s2.after_spike_currents
+            .unwrap()
+            .to_data()
+            .assert_approx_eq::<f32>(&TensorData::from([[[1.462117f32, -2.924234]]]), Tolerance::absolute(1e-5));
+        s2.voltage
+            .to_data()
+            .assert_approx_eq::<f32>(&TensorData::from([[1.207576f32, 0.660612]]), Tolerance::absolute(1e-5));
+        s2.firing
+            .to_data()
+            .assert_approx_eq::<f32>(&TensorData::from([[0.769870f32, 0.415958]]), Tolerance::absolute(1e-5));
     }
 
     #[test]
@@ -544,9 +536,7 @@ mod tests {
         start.voltage = Tensor::from_data(TensorData::from([[1.0f32, 1.0]]), &dev);
         // V = (0.25, −0.5) + 0.5·1 − 0.5·1 = (0.25, −0.5): I_syn = S·W_lat, leak and reset cancel.
         let next = layer.step(current, s.clone(), s, start);
-        next.voltage
-            .to_data()
-            .assert_approx_eq::<f32>(&TensorData::from([[0.25f32, -0.5]]), Tolerance::absolute(1e-6));
+        next.voltage.to_data().assert_approx_eq::<f32>(&TensorData::from([[0.25f32, -0.5]]), Tolerance::absolute(1e-6));
     }
 
     #[test]

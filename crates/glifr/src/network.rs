@@ -100,10 +100,7 @@ impl RecurrentNetworkConfig {
         let h = cell.hidden_size();
         let bound = 1.0 / (h as f64).sqrt();
         let readout = LinearConfig::new(h, self.output_size)
-            .with_initializer(Initializer::Uniform {
-                min: -bound,
-                max: bound,
-            })
+            .with_initializer(Initializer::Uniform { min: -bound, max: bound })
             .init(device);
         RecurrentNetwork {
             cell,
@@ -238,11 +235,7 @@ impl RecurrentNetwork {
 /// `[B,T,X] → T × [B,X]`. Applied to the input, never to a tensor that needs a gradient: the
 /// backward of each slice would write a zero-padded `[B,T,X]` gradient, O(T²) work in all.
 fn split_steps(sequence: Tensor<3>) -> Vec<Tensor<2>> {
-    sequence
-        .split(1, 1)
-        .into_iter()
-        .map(|step| step.squeeze_dim::<2>(1))
-        .collect()
+    sequence.split(1, 1).into_iter().map(|step| step.squeeze_dim::<2>(1)).collect()
 }
 
 #[cfg(test)]
@@ -270,9 +263,7 @@ mod tests {
         assert_eq!(lheta.num_trainable_params(), 75_106);
         let lhet = net(Cell::Glifr(GlifrConfig::new(28, 255).with_num_ascs(0).init(&dev)));
         assert_eq!(lhet.num_trainable_params(), 75_235);
-        let homa = net(Cell::Glifr(
-            GlifrConfig::new(28, 256).init(&dev).with_neuronal_params_learned(false),
-        ));
+        let homa = net(Cell::Glifr(GlifrConfig::new(28, 256).init(&dev).with_neuronal_params_learned(false)));
         assert_eq!(homa.num_trainable_params(), 75_274);
         let rnn = net(Cell::Rnn(RnnConfig::new(28, 256).init(&dev)));
         assert_eq!(rnn.num_trainable_params(), 75_530);
@@ -297,18 +288,13 @@ mod tests {
         }
         // Changing the silenced neurons' outgoing weights changes nothing.
         let mut other = net.clone();
-        other.readout.weight = Param::from_tensor(
-            other.readout.weight.val().slice_assign([1..2, 0..3], Tensor::full([1, 3], 9.0, &dev)),
-        );
+        other.readout.weight =
+            Param::from_tensor(other.readout.weight.val().slice_assign([1..2, 0..3], Tensor::full([1, 3], 9.0, &dev)));
         if let Cell::Glifr(g) = &mut other.cell {
-            g.weight_lat = Param::from_tensor(
-                g.weight_lat.val().slice_assign([3..4, 0..4], Tensor::full([1, 4], -5.0, &dev)),
-            );
+            g.weight_lat =
+                Param::from_tensor(g.weight_lat.val().slice_assign([3..4, 0..4], Tensor::full([1, 4], -5.0, &dev)));
         }
-        other
-            .forward(x.clone())
-            .to_data()
-            .assert_eq(&net.forward(x).to_data(), true);
+        other.forward(x.clone()).to_data().assert_eq(&net.forward(x).to_data(), true);
     }
 
     #[test]

@@ -22,19 +22,14 @@ pub struct IdxArray {
 
 /// Reads the whole file, transparently gunzipping a `.gz` one.
 pub fn read_file_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(io)?;
     let mut bytes = Vec::new();
     if path.extension().is_some_and(|e| e == "gz") {
-        GzDecoder::new(file)
-            .read_to_end(&mut bytes)
-            .map_err(|e| DataError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!("not a valid gzip stream: {e}"),
-            })?;
+        GzDecoder::new(file).read_to_end(&mut bytes).map_err(|e| DataError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("not a valid gzip stream: {e}"),
+        })?;
     } else {
         file.read_to_end(&mut bytes).map_err(io)?;
     }
@@ -43,15 +38,9 @@ pub fn read_file_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
 
 /// Parses IDX bytes; `path` only names the file in errors.
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
-    let corrupt = |reason: String| DataError::Corrupt {
-        path: PathBuf::from(path),
-        reason,
-    };
+    let corrupt = |reason: String| DataError::Corrupt { path: PathBuf::from(path), reason };
     if bytes.len() < 4 {
-        return Err(corrupt(format!(
-            "{} bytes, shorter than the 4-byte IDX magic",
-            bytes.len()
-        )));
+        return Err(corrupt(format!("{} bytes, shorter than the 4-byte IDX magic", bytes.len())));
     }
     if bytes[0] != 0 || bytes[1] != 0 {
         return Err(corrupt(format!(
@@ -60,10 +49,7 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         )));
     }
     if bytes[2] != 0x08 {
-        return Err(corrupt(format!(
-            "IDX element type 0x{:02x}; only unsigned bytes (0x08) are supported",
-            bytes[2]
-        )));
+        return Err(corrupt(format!("IDX element type 0x{:02x}; only unsigned bytes (0x08) are supported", bytes[2])));
     }
     let rank = bytes[3] as usize;
     if rank == 0 {
@@ -71,10 +57,7 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
     }
     let header = 4 + 4 * rank;
     if bytes.len() < header {
-        return Err(corrupt(format!(
-            "truncated header: {} bytes, rank {rank} needs {header}",
-            bytes.len()
-        )));
+        return Err(corrupt(format!("truncated header: {} bytes, rank {rank} needs {header}", bytes.len())));
     }
     let dims: Vec<usize> = (0..rank)
         .map(|i| {
@@ -88,9 +71,7 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         .ok_or_else(|| corrupt(format!("dimensions {dims:?} overflow")))?;
     let body = bytes.len() - header;
     if body < expected {
-        return Err(corrupt(format!(
-            "truncated: dimensions {dims:?} need {expected} data bytes, file has {body}"
-        )));
+        return Err(corrupt(format!("truncated: dimensions {dims:?} need {expected} data bytes, file has {body}")));
     }
     if body > expected {
         return Err(corrupt(format!(
@@ -98,10 +79,7 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
             body - expected
         )));
     }
-    Ok(IdxArray {
-        dims,
-        data: bytes[header..].to_vec(),
-    })
+    Ok(IdxArray { dims, data: bytes[header..].to_vec() })
 }
 
 /// Reads and parses an IDX file (raw or `.gz`).
@@ -131,9 +109,7 @@ mod tests {
     #[test]
     fn reads_a_hand_written_file() {
         // magic, 2 images of 2×3 pixels.
-        let bytes = [
-            0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-        ];
+        let bytes = [0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
         let array = parse_idx(&bytes, name()).unwrap();
         assert_eq!(array.dims, vec![2, 2, 3]);
         assert_eq!(array.data, (1..=12).collect::<Vec<u8>>());
@@ -145,10 +121,7 @@ mod tests {
         let mut bytes = encode_idx(&[3, 2], &[1, 2, 3, 4, 5, 6]);
         bytes.pop();
         let err = parse_idx(&bytes, name()).unwrap_err().to_string();
-        assert!(
-            err.contains("fixture-idx3-ubyte") && err.contains("truncated"),
-            "{err}"
-        );
+        assert!(err.contains("fixture-idx3-ubyte") && err.contains("truncated"), "{err}");
         let err = parse_idx(&bytes[..9], name()).unwrap_err().to_string();
         assert!(err.contains("truncated header"), "{err}");
     }
@@ -158,28 +131,13 @@ mod tests {
         let good = encode_idx(&[2], &[1, 2]);
         let mut bad = good.clone();
         bad[0] = 0x1f;
-        assert!(
-            parse_idx(&bad, name())
-                .unwrap_err()
-                .to_string()
-                .contains("bad IDX magic")
-        );
+        assert!(parse_idx(&bad, name()).unwrap_err().to_string().contains("bad IDX magic"));
         let mut bad = good.clone();
         bad[2] = 0x0d;
-        assert!(
-            parse_idx(&bad, name())
-                .unwrap_err()
-                .to_string()
-                .contains("element type 0x0d")
-        );
+        assert!(parse_idx(&bad, name()).unwrap_err().to_string().contains("element type 0x0d"));
         let mut bad = good;
         bad.push(0);
-        assert!(
-            parse_idx(&bad, name())
-                .unwrap_err()
-                .to_string()
-                .contains("trailing")
-        );
+        assert!(parse_idx(&bad, name()).unwrap_err().to_string().contains("trailing"));
         assert!(parse_idx(&[0, 0], name()).is_err());
     }
 
@@ -196,13 +154,8 @@ mod tests {
         let broken = dir.path().join("b-idx1-ubyte.gz");
         std::fs::write(&broken, b"not gzip at all").unwrap();
         let err = read_idx(&broken).unwrap_err().to_string();
-        assert!(
-            err.contains("gzip") && err.contains("b-idx1-ubyte.gz"),
-            "{err}"
-        );
-        let missing = read_idx(&dir.path().join("missing"))
-            .unwrap_err()
-            .to_string();
+        assert!(err.contains("gzip") && err.contains("b-idx1-ubyte.gz"), "{err}");
+        let missing = read_idx(&dir.path().join("missing")).unwrap_err().to_string();
         assert!(missing.contains("missing"), "{missing}");
     }
 }

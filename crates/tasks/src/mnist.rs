@@ -75,26 +75,16 @@ impl Split {
 
 /// Where a file is in `dir`: the raw name, or the name with `.gz`.
 pub fn locate(dir: &Path, file: &MnistFile) -> Option<PathBuf> {
-    [file.name.to_string(), format!("{}.gz", file.name)]
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+    [file.name.to_string(), format!("{}.gz", file.name)].into_iter().map(|n| dir.join(n)).find(|p| p.is_file())
 }
 
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads one MNIST file, checking its SHA-256 when `verify` is set.
-fn read_checked(
-    dir: &Path,
-    file: &MnistFile,
-    verify: bool,
-) -> Result<(PathBuf, Vec<u8>), DataError> {
+fn read_checked(dir: &Path, file: &MnistFile, verify: bool) -> Result<(PathBuf, Vec<u8>), DataError> {
     let path = locate(dir, file).ok_or_else(|| DataError::Missing {
         path: dir.join(file.name),
         hint: format!("expected {0} or {0}.gz in {1}", file.name, dir.display()),
@@ -103,11 +93,7 @@ fn read_checked(
     if verify {
         let actual = sha256_hex(&bytes);
         if actual != file.sha256 {
-            return Err(DataError::Checksum {
-                path,
-                expected: file.sha256.into(),
-                actual,
-            });
+            return Err(DataError::Checksum { path, expected: file.sha256.into(), actual });
         }
     }
     Ok((path, bytes))
@@ -146,25 +132,16 @@ impl MnistImages {
         if let Some(pos) = labels.data.iter().position(|&l| l > 9) {
             return Err(DataError::Corrupt {
                 path: label_path,
-                reason: format!(
-                    "label {} at index {pos} is not a digit 0-9",
-                    labels.data[pos]
-                ),
+                reason: format!("label {} at index {pos} is not a digit 0-9", labels.data[pos]),
             });
         }
-        Ok(Self {
-            pixels: Arc::new(images.data),
-            labels: Arc::new(labels.data),
-        })
+        Ok(Self { pixels: Arc::new(images.data), labels: Arc::new(labels.data) })
     }
 
     /// Builds a set from raw pixels (`n·784` bytes) and labels (tests, subsets).
     pub fn from_raw(pixels: Vec<u8>, labels: Vec<u8>) -> Self {
         assert_eq!(pixels.len(), labels.len() * 784, "784 pixels per label");
-        Self {
-            pixels: Arc::new(pixels),
-            labels: Arc::new(labels),
-        }
+        Self { pixels: Arc::new(pixels), labels: Arc::new(labels) }
     }
 
     /// Number of images.
@@ -237,12 +214,7 @@ impl MnistSequences {
             _ => None,
         };
         let indices = Arc::new((0..images.len()).collect());
-        Self {
-            images,
-            mode,
-            order,
-            indices,
-        }
+        Self { images, mode, order, indices }
     }
 
     /// Only the first `limit` images (quick runs, tests).
@@ -267,22 +239,14 @@ pub fn normalise(pixel: u8) -> f32 {
 
 impl Dataset<SequenceItem> for MnistSequences {
     fn get(&self, index: usize) -> Result<SequenceItem, DatasetError> {
-        let image_index = *self
-            .indices
-            .get(index)
-            .ok_or_else(|| out_of_range(index, self.indices.len()))?;
+        let image_index = *self.indices.get(index).ok_or_else(|| out_of_range(index, self.indices.len()))?;
         let image = self.images.image(image_index);
         let input: Vec<f32> = match &self.order {
             Some(order) => order.iter().map(|&p| normalise(image[p])).collect(),
             None => image.iter().map(|&p| normalise(p)).collect(),
         };
         let (steps, features) = self.mode.shape();
-        Ok(SequenceItem {
-            input,
-            steps,
-            features,
-            target: Target::Class(self.images.label(image_index) as usize),
-        })
+        Ok(SequenceItem { input, steps, features, target: Target::Class(self.images.label(image_index) as usize) })
     }
 
     fn len(&self) -> usize {
@@ -297,11 +261,7 @@ mod tests {
 
     fn write_set(dir: &Path, split: Split, pixels: &[u8], labels: &[u8]) {
         let (img, lab) = split.files();
-        std::fs::write(
-            dir.join(img.name),
-            encode_idx(&[labels.len(), 28, 28], pixels),
-        )
-        .unwrap();
+        std::fs::write(dir.join(img.name), encode_idx(&[labels.len(), 28, 28], pixels)).unwrap();
         std::fs::write(dir.join(lab.name), encode_idx(&[labels.len()], labels)).unwrap();
     }
 
@@ -309,25 +269,17 @@ mod tests {
     fn line_and_pixel_sequences_are_row_major_and_normalised() {
         let pixels: Vec<u8> = (0..784).map(|i| (i % 256) as u8).collect();
         let images = MnistImages::from_raw(pixels, vec![7]);
-        let line = MnistSequences::new(images.clone(), SequenceMode::Line)
-            .get(0)
-            .unwrap();
+        let line = MnistSequences::new(images.clone(), SequenceMode::Line).get(0).unwrap();
         assert_eq!((line.steps, line.features), (28, 28));
         assert_eq!(line.target, Target::Class(7));
         // Step 1, input 2 is pixel (row 1, col 2) = 30; 0 maps to −0.4242, 255 to 2.8215.
         assert_eq!(line.input[28 + 2], normalise(30));
         assert!((normalise(0) + 0.424_212_9).abs() < 1e-6);
         assert!((normalise(255) - 2.821_487).abs() < 1e-5);
-        let pixel = MnistSequences::new(images.clone(), SequenceMode::Pixel)
-            .get(0)
-            .unwrap();
+        let pixel = MnistSequences::new(images.clone(), SequenceMode::Pixel).get(0).unwrap();
         assert_eq!((pixel.steps, pixel.features), (784, 1));
         assert_eq!(pixel.input, line.input);
-        assert!(
-            MnistSequences::new(images, SequenceMode::Pixel)
-                .get(1)
-                .is_err()
-        );
+        assert!(MnistSequences::new(images, SequenceMode::Pixel).get(1).is_err());
     }
 
     #[test]
@@ -340,9 +292,7 @@ mod tests {
         assert_eq!(sorted, (0..784).collect::<Vec<_>>());
         let pixels: Vec<u8> = (0..784).map(|i| (i % 251) as u8).collect();
         let images = MnistImages::from_raw(pixels.clone(), vec![1]);
-        let seq = MnistSequences::new(images, SequenceMode::PermutedPixel { seed: 3 })
-            .get(0)
-            .unwrap();
+        let seq = MnistSequences::new(images, SequenceMode::PermutedPixel { seed: 3 }).get(0).unwrap();
         for (t, &p) in a.iter().enumerate() {
             assert_eq!(seq.input[t], normalise(pixels[p]));
         }
@@ -356,47 +306,23 @@ mod tests {
         let set = MnistImages::load(dir.path(), Split::Test, false).unwrap();
         assert_eq!((set.len(), set.label(1)), (2, 4));
         // A subset is not the real MNIST: with verification on, the checksum names the file.
-        let err = MnistImages::load(dir.path(), Split::Test, true)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("t10k-images-idx3-ubyte") && err.contains("SHA-256"),
-            "{err}"
-        );
+        let err = MnistImages::load(dir.path(), Split::Test, true).unwrap_err().to_string();
+        assert!(err.contains("t10k-images-idx3-ubyte") && err.contains("SHA-256"), "{err}");
         // Missing split.
-        let err = MnistImages::load(dir.path(), Split::Train, false)
-            .unwrap_err()
-            .to_string();
+        let err = MnistImages::load(dir.path(), Split::Train, false).unwrap_err().to_string();
         assert!(err.contains("train-images-idx3-ubyte"), "{err}");
         // Labels that do not match the image count, and a label that is not a digit.
         write_set(dir.path(), Split::Test, &pixels, &[3, 4]);
-        std::fs::write(
-            dir.path().join("t10k-labels-idx1-ubyte"),
-            encode_idx(&[3], &[1, 2, 3]),
-        )
-        .unwrap();
-        let err = MnistImages::load(dir.path(), Split::Test, false)
-            .unwrap_err()
-            .to_string();
+        std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), encode_idx(&[3], &[1, 2, 3])).unwrap();
+        let err = MnistImages::load(dir.path(), Split::Test, false).unwrap_err().to_string();
         assert!(err.contains("expected [2]"), "{err}");
-        std::fs::write(
-            dir.path().join("t10k-labels-idx1-ubyte"),
-            encode_idx(&[2], &[1, 12]),
-        )
-        .unwrap();
-        let err = MnistImages::load(dir.path(), Split::Test, false)
-            .unwrap_err()
-            .to_string();
+        std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), encode_idx(&[2], &[1, 12])).unwrap();
+        let err = MnistImages::load(dir.path(), Split::Test, false).unwrap_err().to_string();
         assert!(err.contains("label 12"), "{err}");
         // Wrong image size.
-        std::fs::write(
-            dir.path().join("t10k-images-idx3-ubyte"),
-            encode_idx(&[2, 27, 29], &vec![0; 2 * 27 * 29]),
-        )
-        .unwrap();
-        let err = MnistImages::load(dir.path(), Split::Test, false)
-            .unwrap_err()
-            .to_string();
+        std::fs::write(dir.path().join("t10k-images-idx3-ubyte"), encode_idx(&[2, 27, 29], &vec![0; 2 * 27 * 29]))
+            .unwrap();
+        let err = MnistImages::load(dir.path(), Split::Test, false).unwrap_err().to_string();
         assert!(err.contains("[N, 28, 28]"), "{err}");
     }
 }

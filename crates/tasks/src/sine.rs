@@ -26,12 +26,7 @@ pub struct SinePatterns {
 
 impl Default for SinePatterns {
     fn default() -> Self {
-        Self {
-            steps: 100,
-            dt: 0.05,
-            min_frequency: 0.08,
-            max_frequency: 0.6,
-        }
+        Self { steps: 100, dt: 0.05, min_frequency: 0.08, max_frequency: 0.6 }
     }
 }
 
@@ -39,9 +34,7 @@ impl SinePatterns {
     /// `f_i = exp(linspace(ln f_min, ln f_max, 6))`, kHz.
     pub fn frequencies(&self) -> Vec<f64> {
         let (lo, hi) = (self.min_frequency.ln(), self.max_frequency.ln());
-        (0..SINE_SEQUENCES)
-            .map(|i| (lo + (hi - lo) * i as f64 / (SINE_SEQUENCES - 1) as f64).exp())
-            .collect()
+        (0..SINE_SEQUENCES).map(|i| (lo + (hi - lo) * i as f64 / (SINE_SEQUENCES - 1) as f64).exp()).collect()
     }
 }
 
@@ -62,10 +55,7 @@ impl Dataset<SequenceItem> for SinePatterns {
             input: vec![offset as f32; self.steps],
             steps: self.steps,
             features: 1,
-            target: Target::Sequence {
-                values: target,
-                features: 1,
-            },
+            target: Target::Sequence { values: target, features: 1 },
         })
     }
 
@@ -88,9 +78,7 @@ mod tests {
         }
         let last = task.get(5).unwrap();
         assert!((last.input[0] - (5.0 / 6.0 + 0.25) as f32).abs() < 1e-7);
-        let Target::Sequence { values, .. } = last.target else {
-            panic!("regression target")
-        };
+        let Target::Sequence { values, .. } = last.target else { panic!("regression target") };
         assert_eq!(values.len(), 100);
         // t = 0 → offset; a quarter period of 0.6 kHz is 0.41667 ms, not on the grid; step 10
         // (t = 0.5 ms) gives sin(2π·0.6·0.5) = sin(0.6π) = 0.951057.

@@ -48,7 +48,13 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 /// Times `steps` training steps after `warmup` untimed ones.
-pub fn bench(config: &RunConfig, device: Option<&str>, steps: usize, warmup: usize, batch_size: Option<usize>) -> Result<BenchReport> {
+pub fn bench(
+    config: &RunConfig,
+    device: Option<&str>,
+    steps: usize,
+    warmup: usize,
+    batch_size: Option<usize>,
+) -> Result<BenchReport> {
     let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
     let device = choice.autodiff_device();
     device.seed(config.seed);
@@ -62,7 +68,11 @@ pub fn bench(config: &RunConfig, device: Option<&str>, steps: usize, warmup: usi
     let target = if config.task.is_classification() {
         BatchTarget::Classes(Tensor::<1, Int>::random([batch], Distribution::Uniform(0.0, output_size as f64), &device))
     } else {
-        BatchTarget::Sequence(Tensor::<3>::random([batch, seq_len, output_size], Distribution::Normal(0.0, 1.0), &device))
+        BatchTarget::Sequence(Tensor::<3>::random(
+            [batch, seq_len, output_size],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        ))
     };
     let data = SequenceBatch { input, target };
     let mut optimizer: ModuleOptimizer = crate::optim::optimizer(config.training.optimizer);

@@ -176,9 +176,15 @@ fn decode(bytes: &[u8], dtype: DType) -> Option<StoredValues> {
     let chunks = |n: usize| bytes.chunks_exact(n);
     Some(match dtype {
         DType::F32 => StoredValues::Float(chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()),
-        DType::F64 => StoredValues::Float(chunks(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32).collect()),
-        DType::I64 => StoredValues::Integer(chunks(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect()),
-        DType::I32 => StoredValues::Integer(chunks(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64).collect()),
+        DType::F64 => {
+            StoredValues::Float(chunks(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32).collect())
+        }
+        DType::I64 => {
+            StoredValues::Integer(chunks(8).map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+        }
+        DType::I32 => {
+            StoredValues::Integer(chunks(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64).collect())
+        }
         DType::Bool | DType::U8 => StoredValues::Integer(bytes.iter().map(|&b| b as i64).collect()),
         _ => return None,
     })
@@ -192,13 +198,18 @@ impl StateDict {
         let reader = match top_level_key {
             Some(key) => PytorchReader::with_top_level_key(path, key)
                 .with_context(|| format!("{} is not a PyTorch checkpoint with a `{key}`", path.display()))?,
-            None => PytorchReader::new(path).with_context(|| format!("{} is not a PyTorch state_dict file", path.display()))?,
+            None => PytorchReader::new(path)
+                .with_context(|| format!("{} is not a PyTorch state_dict file", path.display()))?,
         };
         let mut tensors = HashMap::new();
         for (name, tensor) in reader.tensors() {
             let bytes = tensor.read().with_context(|| format!("{}: reading `{name}`", path.display()))?;
             let values = decode(&bytes, tensor.dtype()).with_context(|| {
-                format!("{}: `{name}` has element type {:?}, which no model here stores", path.display(), tensor.dtype())
+                format!(
+                    "{}: `{name}` has element type {:?}, which no model here stores",
+                    path.display(),
+                    tensor.dtype()
+                )
             })?;
             let shape = tensor.shape().to_vec();
             let count = match &values {
@@ -229,7 +240,9 @@ impl StateDict {
         ensure!(t.shape == shape, "{}: `{key}` has shape {:?}, expected {shape:?}", self.origin, t.shape);
         match t.values {
             StoredValues::Float(v) => Ok(v),
-            StoredValues::Integer(_) => bail!("{}: `{key}` holds integers; expected floating-point values", self.origin),
+            StoredValues::Integer(_) => {
+                bail!("{}: `{key}` holds integers; expected floating-point values", self.origin)
+            }
         }
     }
 
@@ -279,14 +292,23 @@ impl StateDict {
 }
 
 /// Reads a GLIFS_ASC checkpoint into a network (and its config) on `device`.
-pub fn read_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, device: &Device) -> Result<(ModelConfig, RecurrentNetwork)> {
+pub fn read_glifs_asc(
+    checkpoint: &Path,
+    hparams: Option<&Path>,
+    device: &Device,
+) -> Result<(ModelConfig, RecurrentNetwork)> {
     let h = hparams_from(checkpoint, hparams)?;
     let config = model_config(&h);
     let mut state = StateDict::read(checkpoint, Some("state_dict"))?;
-    if !state.tensors.keys().any(|k| k.starts_with("neuron_layer.")) || state.tensors.contains_key("neuron_layer.weight_ih") {
+    if !state.tensors.keys().any(|k| k.starts_with("neuron_layer."))
+        || state.tensors.contains_key("neuron_layer.weight_ih")
+    {
         let mut keys: Vec<&String> = state.tensors.keys().collect();
         keys.sort();
-        bail!("{}: only GLIFR checkpoints (keys `neuron_layer.weight_iv`, ...) can be imported; found {keys:?}", checkpoint.display());
+        bail!(
+            "{}: only GLIFR checkpoints (keys `neuron_layer.weight_iv`, ...) can be imported; found {keys:?}",
+            checkpoint.display()
+        );
     }
     let (i, hs, o, a) = (h.input_size, h.hidden_size, h.output_size, h.num_ascs);
     let mut network = build_network(&config, device)?;
@@ -311,7 +333,10 @@ pub fn read_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, device: &Device
                 match (r == c, v) {
                     (true, 1.0) | (false, 0.0) => {}
                     (true, 0.0) => silenced.push(r),
-                    _ => bail!("{}: `silence_mult` is not a 0/1 diagonal matrix (entry [{r},{c}] = {v})", checkpoint.display()),
+                    _ => bail!(
+                        "{}: `silence_mult` is not a 0/1 diagonal matrix (entry [{r},{c}] = {v})",
+                        checkpoint.display()
+                    ),
                 }
             }
         }

@@ -107,11 +107,19 @@ impl ElmneuronConfig {
         };
         let synapse_tau = match version {
             ElmVersion::V1 => {
-                ensure!(self.tau_b_value.is_none(), "{}: tau_b_value is a v2 argument, but this is a v1 model", origin.display());
+                ensure!(
+                    self.tau_b_value.is_none(),
+                    "{}: tau_b_value is a v2 argument, but this is a v1 model",
+                    origin.display()
+                );
                 self.tau_s_value.unwrap_or(5.0)
             }
             ElmVersion::V2 => {
-                ensure!(self.tau_s_value.is_none(), "{}: tau_s_value is a v1 argument, but this is a v2 model", origin.display());
+                ensure!(
+                    self.tau_s_value.is_none(),
+                    "{}: tau_s_value is a v1 argument, but this is a v2 model",
+                    origin.display()
+                );
                 self.tau_b_value.unwrap_or(5.0)
             }
         };
@@ -161,7 +169,12 @@ impl ElmneuronConfig {
 
 /// Reads an elmneuron state dict + config into an ELM (and its config) on `device`. The
 /// version is `version` when given, else read from the keys (`tau_s`: v1, `tau_b`: v2).
-pub fn read_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>, device: &Device) -> Result<(ModelConfig, Elm)> {
+pub fn read_elmneuron(
+    state_path: &Path,
+    config_path: &Path,
+    version: Option<u8>,
+    device: &Device,
+) -> Result<(ModelConfig, Elm)> {
     let reference = ElmneuronConfig::read(config_path)?;
     let mut state = StateDict::read(state_path, None)?;
     let found = match (state.shape("tau_s").is_some(), state.shape("tau_b").is_some()) {
@@ -219,7 +232,13 @@ pub fn read_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>
     Ok((config, elm.with_memory_tau_learned(learned)))
 }
 
-fn read_routing(state: &mut StateDict, routed: bool, input: usize, synapses: usize, device: &Device) -> Result<Option<SynapseRouting>> {
+fn read_routing(
+    state: &mut StateDict,
+    routed: bool,
+    input: usize,
+    synapses: usize,
+    device: &Device,
+) -> Result<Option<SynapseRouting>> {
     let origin = state.origin.clone();
     if !routed {
         for key in ["input_to_synapse_indices", "valid_indices_mask"] {
@@ -248,7 +267,12 @@ fn read_routing(state: &mut StateDict, routed: bool, input: usize, synapses: usi
 
 /// `neurozoo import --from elmneuron`: reads the state dict and config, writes our checkpoint,
 /// and returns the model.
-pub fn import_elmneuron(state_path: &Path, config_path: &Path, version: Option<u8>, out: &Path) -> Result<(ModelConfig, Model)> {
+pub fn import_elmneuron(
+    state_path: &Path,
+    config_path: &Path,
+    version: Option<u8>,
+    out: &Path,
+) -> Result<(ModelConfig, Model)> {
     let device = crate::device::DeviceChoice::host().device();
     let (config, elm) = read_elmneuron(state_path, config_path, version, &device)?;
     let saved = SavedModel { origin: format!("elmneuron state dict {}", state_path.display()), model: config.clone() };

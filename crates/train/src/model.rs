@@ -8,13 +8,12 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 use elm::{Elm, ElmConfig, ElmVersion};
 use glifr::{
-    Cell, GlifrConfig, LstmConfig, MembraneLeakInit, RecurrentNetwork, RecurrentNetworkConfig, RnnConfig,
-    delay_steps,
+    Cell, GlifrConfig, LstmConfig, MembraneLeakInit, RecurrentNetwork, RecurrentNetworkConfig, RnnConfig, delay_steps,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
 use crate::config::ElmOptions;
+use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
 use crate::fsutil::write_atomic;
 
 /// File name of the model description in a checkpoint directory.

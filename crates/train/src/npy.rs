@@ -17,7 +17,8 @@ pub struct Array {
 /// Reads an `.npy` file of f32 (or f64, converted) values in C order.
 pub fn read_npy(path: &Path) -> Result<Array> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file = npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    let file =
+        npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
     if file.order() != npyz::Order::C {
         bail!("{}: Fortran-order arrays are not supported; save with np.ascontiguousarray", path.display());
     }

@@ -22,7 +22,11 @@ fn register_font() {
 
 type Series = (String, Vec<(f64, f64)>, RGBColor);
 
-fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, title: &str, series: &[Series]) -> Result<()>
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    series: &[Series],
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -61,7 +65,9 @@ where
     chart
         .configure_mesh()
         .x_desc(x_desc)
-        .x_label_formatter(&|x| if integer_x { format!("{x:.0}") } else { format!("{x:.1}") })
+        .x_label_formatter(&|x| {
+            if integer_x { format!("{x:.0}") } else { format!("{x:.1}") }
+        })
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
     for (name, pts, color) in series {
@@ -74,9 +80,7 @@ where
             .map_err(|e| anyhow!("{e:?}"))?
             .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart
-            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))
-            .map_err(|e| anyhow!("{e:?}"))?;
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| anyhow!("{e:?}"))?;
     }
     chart
         .configure_series_labels()
@@ -102,15 +106,10 @@ pub fn learning_curves(path: &Path, records: &[EpochRecord], title: &str) -> Res
         panel(
             &left,
             "loss",
-            &[
-                ("train".into(), pick(|r| Some(r.train_loss)), BLUE),
-                ("test".into(), pick(|r| r.test_loss), RED),
-            ],
+            &[("train".into(), pick(|r| Some(r.train_loss)), BLUE), ("test".into(), pick(|r| r.test_loss), RED)],
         )?;
-        let accuracy = [
-            ("train".into(), pick(|r| r.train_accuracy), BLUE),
-            ("test".into(), pick(|r| r.test_accuracy), RED),
-        ];
+        let accuracy =
+            [("train".into(), pick(|r| r.train_accuracy), BLUE), ("test".into(), pick(|r| r.test_accuracy), RED)];
         if accuracy.iter().any(|(_, p, _)| !p.is_empty()) {
             panel(&right, "accuracy", &accuracy)?;
         }
@@ -135,8 +134,11 @@ pub fn silencing_curves(path: &Path, title: &str, metric: &str, lines: &[(String
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
     ];
-    let series: Vec<Series> =
-        lines.iter().enumerate().map(|(i, (name, pts))| (name.clone(), pts.clone(), COLORS[i % COLORS.len()])).collect();
+    let series: Vec<Series> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (name, pts))| (name.clone(), pts.clone(), COLORS[i % COLORS.len()]))
+        .collect();
     let tmp = path.with_extension("png.partial.png");
     {
         let root = BitMapBackend::new(&tmp, (720, 520)).into_drawing_area();

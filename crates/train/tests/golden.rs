@@ -41,14 +41,8 @@ fn gradients(network: &RecurrentNetwork, x: Tensor<3>, labels: Tensor<1, Int>) -
         ("neuron_layer.weight_lat".to_string(), values(cell.weight_lat.val().grad(&grads).unwrap())),
         ("neuron_layer.thresh".to_string(), values(cell.thresh.val().grad(&grads).unwrap())),
         ("neuron_layer.trans_k_m".to_string(), values(cell.trans_k_m.val().grad(&grads).unwrap())),
-        (
-            "output_linear.weight".to_string(),
-            values(network.readout.weight.val().grad(&grads).unwrap().transpose()),
-        ),
-        (
-            "output_linear.bias".to_string(),
-            values(network.readout.bias.as_ref().unwrap().val().grad(&grads).unwrap()),
-        ),
+        ("output_linear.weight".to_string(), values(network.readout.weight.val().grad(&grads).unwrap().transpose())),
+        ("output_linear.bias".to_string(), values(network.readout.bias.as_ref().unwrap().val().grad(&grads).unwrap())),
     ];
     if let Some(asc) = &cell.after_spike_currents {
         out.push(("neuron_layer.trans_k_j".into(), values(asc.trans_k_j.val().grad(&grads).unwrap())));

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use common::{
-    assert_forward_close, assert_golden_gradients, case_input, case_json, case_labels, golden_cases, values, workspace_root,
+    assert_forward_close, assert_golden_gradients, case_input, case_json, case_labels, golden_cases, values,
+    workspace_root,
 };
 use elm::Elm;
 use train::import_elm::read_elmneuron;
@@ -126,7 +127,10 @@ fn released_models_import_with_reference_parameter_counts() {
         )
         .unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
         let expected = match std::fs::read_to_string(dir.join("model_stats.json")) {
-            Ok(text) => serde_json::from_str::<serde_json::Value>(&text).unwrap()["model_param_count"].as_u64().unwrap() as usize,
+            Ok(text) => {
+                serde_json::from_str::<serde_json::Value>(&text).unwrap()["model_param_count"].as_u64().unwrap()
+                    as usize
+            }
             Err(_) => 54_002,
         };
         assert_eq!(elm.num_trainable_params(), expected, "{}", dir.display());
