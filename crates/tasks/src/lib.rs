@@ -137,11 +137,7 @@ impl Batcher<SequenceItem, SequenceBatch> for SequenceBatcher {
         let (b, t, f) = (items.len(), first.steps, first.features);
         let mut input = Vec::with_capacity(b * t * f);
         for item in &items {
-            assert_eq!(
-                (item.steps, item.features),
-                (t, f),
-                "items of one batch share a shape"
-            );
+            assert_eq!((item.steps, item.features), (t, f), "items of one batch share a shape");
             input.extend_from_slice(&item.input);
         }
         let input = Tensor::from_data(TensorData::new(input, [b, t, f]), device);
@@ -161,34 +157,22 @@ impl Batcher<SequenceItem, SequenceBatch> for SequenceBatcher {
                     Target::Sequence { values, .. } => values,
                     _ => panic!("mixed target kinds in one batch"),
                 });
-                BatchTarget::Sequence(Tensor::from_data(
-                    TensorData::new(values, [b, t, *features]),
-                    device,
-                ))
+                BatchTarget::Sequence(Tensor::from_data(TensorData::new(values, [b, t, *features]), device))
             }
             Target::SpikeAndSoma { .. } => {
                 let values = per_step_values(&items, |target| match target {
                     Target::SpikeAndSoma { values } => values,
                     _ => panic!("mixed target kinds in one batch"),
                 });
-                BatchTarget::SpikeAndSoma(Tensor::from_data(
-                    TensorData::new(values, [b, t, 2]),
-                    device,
-                ))
+                BatchTarget::SpikeAndSoma(Tensor::from_data(TensorData::new(values, [b, t, 2]), device))
             }
         };
         SequenceBatch { input, target }
     }
 }
 
-fn per_step_values<'a>(
-    items: &'a [SequenceItem],
-    values: impl Fn(&'a Target) -> &'a Vec<f32>,
-) -> Vec<f32> {
-    items
-        .iter()
-        .flat_map(|item| values(&item.target).iter().copied())
-        .collect()
+fn per_step_values<'a>(items: &'a [SequenceItem], values: impl Fn(&'a Target) -> &'a Vec<f32>) -> Vec<f32> {
+    items.iter().flat_map(|item| values(&item.target).iter().copied()).collect()
 }
 
 #[cfg(test)]
@@ -199,26 +183,14 @@ mod tests {
     fn batcher_stacks_inputs_and_classes() {
         let dev = Device::flex();
         let items = vec![
-            SequenceItem {
-                input: vec![1.0, 2.0, 3.0, 4.0],
-                steps: 2,
-                features: 2,
-                target: Target::Class(3),
-            },
-            SequenceItem {
-                input: vec![5.0, 6.0, 7.0, 8.0],
-                steps: 2,
-                features: 2,
-                target: Target::Class(1),
-            },
+            SequenceItem { input: vec![1.0, 2.0, 3.0, 4.0], steps: 2, features: 2, target: Target::Class(3) },
+            SequenceItem { input: vec![5.0, 6.0, 7.0, 8.0], steps: 2, features: 2, target: Target::Class(1) },
         ];
         let batch = SequenceBatcher.batch(items, &dev);
         assert_eq!(batch.input.dims(), [2, 2, 2]);
         let values: Vec<f32> = batch.input.into_data().try_into_vec().unwrap();
         assert_eq!(values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
-        let BatchTarget::Classes(classes) = batch.target else {
-            panic!("classes")
-        };
+        let BatchTarget::Classes(classes) = batch.target else { panic!("classes") };
         let classes: Vec<i64> = classes.into_data().convert::<i64>().try_into_vec().unwrap();
         assert_eq!(classes, vec![3, 1]);
     }

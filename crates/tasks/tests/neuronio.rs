@@ -28,39 +28,22 @@ fn both_encodings_parse_to_what_the_authors_loader_returns() {
     let x: Vec<u8> = xf.into_vec().unwrap();
     let (_, y_spike) = npy_f64(&dir.join("expected_y_spike.npy")); // [T, sims]
     let (_, y_soma) = npy_f64(&dir.join("expected_y_soma.npy"));
-    let (channels, steps, sims) = (
-        x_shape[0] as usize,
-        x_shape[1] as usize,
-        x_shape[2] as usize,
-    );
+    let (channels, steps, sims) = (x_shape[0] as usize, x_shape[1] as usize, x_shape[2] as usize);
     for variant in ["python2", "python3"] {
         let file = SimulationFile::read(&dir.join(variant).join("sim__tiny.p")).unwrap();
-        assert_eq!(
-            (file.channels(), file.duration_ms, file.simulations.len()),
-            (channels, steps, sims),
-            "{variant}"
-        );
+        assert_eq!((file.channels(), file.duration_ms, file.simulations.len()), (channels, steps, sims), "{variant}");
         for s in 0..sims {
             let mut dense = vec![0.0f32; steps * channels];
             file.write_inputs(s, 0, steps, &mut dense);
             for c in 0..channels {
                 for t in 0..steps {
-                    let expected = f32::from(x[(c * steps + t) * sims + s])
-                        * if c < channels / 2 { 1.0 } else { -1.0 };
-                    assert_eq!(
-                        dense[t * channels + c],
-                        expected,
-                        "{variant} sim {s} channel {c} t {t}"
-                    );
+                    let expected = f32::from(x[(c * steps + t) * sims + s]) * if c < channels / 2 { 1.0 } else { -1.0 };
+                    assert_eq!(dense[t * channels + c], expected, "{variant} sim {s} channel {c} t {t}");
                 }
             }
             let spikes = file.spike_target(s);
             for t in 0..steps {
-                assert_eq!(
-                    f64::from(spikes[t]),
-                    y_spike[t * sims + s],
-                    "{variant} spike sim {s} t {t}"
-                );
+                assert_eq!(f64::from(spikes[t]), y_spike[t * sims + s], "{variant} spike sim {s} t {t}");
                 // float16 voltages widen exactly.
                 assert_eq!(
                     f64::from(file.simulations[s].soma_mv[t]),
@@ -79,12 +62,7 @@ fn both_encodings_parse_to_what_the_authors_loader_returns() {
 }
 
 fn d(entries: Vec<(&str, Value)>) -> Value {
-    Value::Dict(
-        entries
-            .into_iter()
-            .map(|(k, v)| (HashableValue::String(k.into()), v))
-            .collect(),
-    )
+    Value::Dict(entries.into_iter().map(|(k, v)| (HashableValue::String(k.into()), v)).collect())
 }
 
 fn ints(v: &[i64]) -> Value {
@@ -94,32 +72,14 @@ fn ints(v: &[i64]) -> Value {
 /// A file of one simulation in plain Python values (lists, not numpy), 2 segments × 1 s.
 fn plain_file(segment: i64, spike_ms: f64, soma_len: usize) -> Vec<u8> {
     let sim = d(vec![
-        (
-            "exInputSpikeTimes",
-            Value::Dict([(HashableValue::I64(segment), ints(&[3, 7]))].into()),
-        ),
+        ("exInputSpikeTimes", Value::Dict([(HashableValue::I64(segment), ints(&[3, 7]))].into())),
         ("inhInputSpikeTimes", Value::Dict(Default::default())),
         ("outputSpikeTimes", Value::List(vec![Value::F64(spike_ms)])),
-        (
-            "somaVoltageLowRes",
-            Value::List(vec![Value::F64(-70.0); soma_len]),
-        ),
+        ("somaVoltageLowRes", Value::List(vec![Value::F64(-70.0); soma_len])),
     ]);
     let root = d(vec![
-        (
-            "Params",
-            d(vec![
-                ("allSegmentsType", ints(&[0, 0])),
-                ("totalSimDurationInSec", Value::I64(1)),
-            ]),
-        ),
-        (
-            "Results",
-            d(vec![(
-                "listOfSingleSimulationDicts",
-                Value::List(vec![sim]),
-            )]),
-        ),
+        ("Params", d(vec![("allSegmentsType", ints(&[0, 0])), ("totalSimDurationInSec", Value::I64(1))])),
+        ("Results", d(vec![("listOfSingleSimulationDicts", Value::List(vec![sim]))])),
     ]);
     serde_pickle::value_to_vec(&root, SerOptions::new().proto_v2()).unwrap()
 }
@@ -134,35 +94,23 @@ fn error_of(bytes: &[u8]) -> String {
 #[test]
 fn bad_files_are_refused_with_the_file_and_the_reason() {
     // The plain-Python version of a good file reads.
-    let good =
-        SimulationFile::from_bytes(Path::new("sim__ok.p"), &plain_file(1, 12.6, 1000)).unwrap();
+    let good = SimulationFile::from_bytes(Path::new("sim__ok.p"), &plain_file(1, 12.6, 1000)).unwrap();
     assert_eq!(good.simulations[0].input_spikes, vec![(3, 1), (7, 1)]);
     assert_eq!(good.simulations[0].output_spike_bins, vec![12]);
 
     let e = error_of(&plain_file(2, 12.6, 1000));
-    assert!(
-        e.contains("bad/sim__x.p") && e.contains("segment 2") && e.contains("2 segments"),
-        "{e}"
-    );
+    assert!(e.contains("bad/sim__x.p") && e.contains("segment 2") && e.contains("2 segments"), "{e}");
     let e = error_of(&plain_file(0, -3.0, 1000));
-    assert!(
-        e.contains("simulation 0") && e.contains("outputSpikeTimes"),
-        "{e}"
-    );
+    assert!(e.contains("simulation 0") && e.contains("outputSpikeTimes"), "{e}");
     let e = error_of(&plain_file(0, 12.0, 999));
     assert!(e.contains("999 samples, expected 1000"), "{e}");
 
     let real = std::fs::read(fixtures().join("parse/python2/sim__tiny.p")).unwrap();
     let e = error_of(&real[..real.len() / 2]);
-    assert!(
-        e.contains("bad/sim__x.p is corrupt") && e.contains("pickle"),
-        "{e}"
-    );
+    assert!(e.contains("bad/sim__x.p is corrupt") && e.contains("pickle"), "{e}");
     let e = error_of(b"PK\x03\x04 this is a zip, not a pickle");
     assert!(e.contains("not a readable pickle"), "{e}");
-    let e = error_of(
-        &serde_pickle::value_to_vec(&d(vec![("Params", d(vec![]))]), SerOptions::new()).unwrap(),
-    );
+    let e = error_of(&serde_pickle::value_to_vec(&d(vec![("Params", d(vec![]))]), SerOptions::new()).unwrap());
     assert!(e.contains("no key 'allSegmentsType'"), "{e}");
 
     match SimulationFile::read(Path::new("/nonexistent/sim__1.p")) {
@@ -177,56 +125,28 @@ fn bad_files_are_refused_with_the_file_and_the_reason() {
 fn splits_follow_the_authors_folders() {
     let root = fixtures().join("layout");
     let names = |files: Vec<PathBuf>| -> Vec<String> {
-        files
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect()
+        files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
     };
-    assert_eq!(
-        names(NeuronioSplit::Train.files(&root).unwrap()),
-        ["sim__train_a.p", "sim__train_b.p"]
-    );
-    assert_eq!(
-        names(NeuronioSplit::Valid.files(&root).unwrap()),
-        ["sim__valid.p"]
-    );
+    assert_eq!(names(NeuronioSplit::Train.files(&root).unwrap()), ["sim__train_a.p", "sim__train_b.p"]);
+    assert_eq!(names(NeuronioSplit::Valid.files(&root).unwrap()), ["sim__valid.p"]);
     // README.txt does not match `*sim__*`.
-    assert_eq!(
-        names(files_in(&root.join("Data_test")).unwrap()),
-        ["sim__test.p"]
-    );
-    let e = NeuronioSplit::Test
-        .files(&root.join("absent"))
-        .unwrap_err()
-        .to_string();
+    assert_eq!(names(files_in(&root.join("Data_test")).unwrap()), ["sim__test.p"]);
+    let e = NeuronioSplit::Test.files(&root.join("absent")).unwrap_err().to_string();
     assert!(e.contains("Data_test"), "{e}");
 }
 
 #[test]
 fn training_windows_are_drawn_as_the_authors_loader_draws_them() {
-    let files = NeuronioSplit::Train
-        .files(&fixtures().join("layout"))
-        .unwrap();
-    let plan = WindowPlan {
-        batch_size: 4,
-        window: 100,
-        ignore_ms: 500,
-        file_load_fraction: 0.3,
-        batches: 20,
-        seed: 5,
-    };
+    let files = NeuronioSplit::Train.files(&fixtures().join("layout")).unwrap();
+    let plan = WindowPlan { batch_size: 4, window: 100, ignore_ms: 500, file_load_fraction: 0.3, batches: 20, seed: 5 };
     let windows = NeuronioWindows::new(files.clone(), plan).unwrap();
     // int(0.3 · 8 sims · 1000 ms / (4 · 100)) = 6 batches per file.
     assert_eq!(windows.batches_per_file(), 6);
     assert_eq!(windows.len(), 80);
-    let parsed: Vec<SimulationFile> = files
-        .iter()
-        .map(|f| SimulationFile::read(f).unwrap())
-        .collect();
+    let parsed: Vec<SimulationFile> = files.iter().map(|f| SimulationFile::read(f).unwrap()).collect();
     let mut files_used = std::collections::BTreeSet::new();
     for batch in 0..20 {
-        let picks: Vec<(usize, usize, usize)> =
-            (0..4).map(|k| windows.window(batch * 4 + k)).collect();
+        let picks: Vec<(usize, usize, usize)> = (0..4).map(|k| windows.window(batch * 4 + k)).collect();
         // One file per block of 6 batches; distinct simulations within a batch; starts in [500, 900).
         assert!(picks.iter().all(|p| p.0 == picks[0].0));
         assert_eq!(picks[0].0, windows.window((batch / 6) * 24).0);
@@ -245,27 +165,17 @@ fn training_windows_are_drawn_as_the_authors_loader_draws_them() {
         let mut expected = vec![0.0; 100 * 8];
         parsed[f].write_inputs(s, start, 100, &mut expected);
         assert_eq!(item.input, expected);
-        let Target::SpikeAndSoma { values } = item.target else {
-            panic!("spike and soma")
-        };
+        let Target::SpikeAndSoma { values } = item.target else { panic!("spike and soma") };
         let soma = parsed[f].soma_target(s);
         let spikes = parsed[f].spike_target(s);
         assert_eq!(values[20], spikes[start + 10]);
         assert_eq!(values[21], soma[start + 10]);
     }
-    assert_eq!(windows.for_epoch(0).window(50), windows.window(50));
-    let other = windows.for_epoch(1);
-    assert!(
-        (0..80).any(|i| other.window(i) != windows.window(i)),
-        "a new epoch draws new windows"
-    );
+    assert_eq!(windows.for_epoch(5, 0).window(50), windows.window(50));
+    let other = windows.for_epoch(5, 1);
+    assert!((0..80).any(|i| other.window(i) != windows.window(i)), "a new epoch draws new windows");
 
-    let too_long = WindowPlan {
-        window: 600,
-        ..plan
-    };
-    let e = NeuronioWindows::new(files, too_long)
-        .unwrap_err()
-        .to_string();
+    let too_long = WindowPlan { window: 600, ..plan };
+    let e = NeuronioWindows::new(files, too_long).unwrap_err().to_string();
     assert!(e.contains("do not fit"), "{e}");
 }

@@ -321,6 +321,55 @@ pub enum TaskConfig {
         #[serde(default = "yes")]
         classification: bool,
     },
+    /// NeuronIO (spec elm.md §2.1): 500-ms windows of the L5PC simulations, spike and soma
+    /// targets, loss `0.5·BCE + 0.5·MSE`. Training windows come from the folders
+    /// `full_ergodic_train_batch_2..10` under `data_dir`, drawn as the authors' loader draws
+    /// them; the per-epoch score is the loss on fixed windows of `full_ergodic_train_batch_1`
+    /// (the authors' validation folder). `neurozoo eval-neuronio` runs the full evaluation
+    /// protocol on `Data_test`.
+    Neuronio {
+        /// Folder holding the Kaggle folders.
+        #[serde(default = "default_neuronio_dir")]
+        data_dir: PathBuf,
+        /// Dendritic segments of the cell (639: 1278 input channels).
+        #[serde(default = "default_neuronio_segments")]
+        segments: usize,
+        /// Steps per training window (the authors' `input_window_size`, 500).
+        #[serde(default = "default_neuronio_window")]
+        window: usize,
+        /// Windows start at least this many ms into a simulation (500).
+        #[serde(default = "default_neuronio_window")]
+        ignore_ms: usize,
+        /// Fraction of a file's windows drawn before the next file is picked (0.3; the
+        /// released `best_elm_neuron` used 0.5).
+        #[serde(default = "default_file_load_fraction")]
+        file_load_fraction: f64,
+        /// Training batches per epoch (10,000 in the released script; 2,500 for the best model).
+        #[serde(default = "default_neuronio_batches")]
+        batches_per_epoch: usize,
+        /// Validation batches scored per epoch (of `training.eval_batch_size` windows).
+        #[serde(default = "default_neuronio_valid_batches")]
+        valid_batches: usize,
+    },
+}
+
+fn default_neuronio_dir() -> PathBuf {
+    PathBuf::from("data/neuronio")
+}
+fn default_neuronio_segments() -> usize {
+    tasks::neuronio::NEURONIO_SEGMENTS
+}
+fn default_neuronio_window() -> usize {
+    500
+}
+fn default_file_load_fraction() -> f64 {
+    0.3
+}
+fn default_neuronio_batches() -> usize {
+    10_000
+}
+fn default_neuronio_valid_batches() -> usize {
+    50
 }
 
 fn default_mnist_dir() -> PathBuf {
@@ -416,14 +465,13 @@ impl RunConfig {
         let m = &self.model;
         ensure!(m.hidden_size > 0, "`model.hidden_size` must be at least 1");
         ensure!(m.dt() > 0.0 && m.dt().is_finite(), "`model.dt` = {} must be positive", m.dt());
-        ensure!(
-            (0.0..1.0).contains(&m.input_dropout),
-            "`model.input_dropout` = {} must be in [0, 1)",
-            m.input_dropout
-        );
+        ensure!((0.0..1.0).contains(&m.input_dropout), "`model.input_dropout` = {} must be in [0, 1)", m.input_dropout);
         if let Some([lo, hi]) = m.chrono_init {
             ensure!(m.kind == ModelKind::Lstm, "`model.chrono_init` applies to the LSTM only");
-            ensure!(lo >= 1.0 && hi > lo && hi.is_finite(), "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max");
+            ensure!(
+                lo >= 1.0 && hi > lo && hi.is_finite(),
+                "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max"
+            );
         }
         if m.kind == ModelKind::Elm {
             ensure!(m.synaptic_delay_ms == 0.0, "`model.synaptic_delay_ms` does not apply to the ELM");
@@ -456,8 +504,12 @@ impl RunConfig {
             ensure!(m.init == InitKind::Hom, "`model.init = \"het\"` applies to GLIFR only");
         }
         match (m.init, &m.het_source) {
-            (InitKind::Het, None) => bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)"),
-            (InitKind::Hom, Some(_)) => bail!("`model.het_source` is only used with `model.init = \"het\"`"),
+            (InitKind::Het, None) => {
+                bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)")
+            }
+            (InitKind::Hom, Some(_)) => {
+                bail!("`model.het_source` is only used with `model.init = \"het\"`")
+            }
             _ => {}
         }
         let t = &self.training;
@@ -478,7 +530,21 @@ impl RunConfig {
             }
             TaskConfig::Sine { steps } => ensure!(*steps > 0, "`task.steps` must be at least 1"),
             TaskConfig::Shape { inputs, outputs, steps, .. } => {
-                ensure!(*inputs > 0 && *outputs > 0 && *steps > 0, "`task.inputs`, `task.outputs` and `task.steps` must be at least 1")
+                ensure!(
+                    *inputs > 0 && *outputs > 0 && *steps > 0,
+                    "`task.inputs`, `task.outputs` and `task.steps` must be at least 1"
+                )
+            }
+            TaskConfig::Neuronio { segments, window, file_load_fraction, batches_per_epoch, valid_batches, .. } => {
+                ensure!(*segments > 0 && *window > 0, "`task.segments` and `task.window` must be at least 1");
+                ensure!(
+                    *file_load_fraction > 0.0 && *file_load_fraction <= 1.0,
+                    "`task.file_load_fraction` = {file_load_fraction} must be in (0, 1]"
+                );
+                ensure!(
+                    *batches_per_epoch > 0 && *valid_batches > 0,
+                    "`task.batches_per_epoch` and `task.valid_batches` must be at least 1"
+                );
             }
         }
         let (input, output) = self.task.io_sizes();
@@ -511,6 +577,7 @@ impl TaskConfig {
             TaskConfig::Mnist { .. } => (1, 10),
             TaskConfig::Sine { .. } => (1, 1),
             TaskConfig::Shape { inputs, outputs, .. } => (*inputs, *outputs),
+            TaskConfig::Neuronio { segments, .. } => (2 * segments, 2),
         }
     }
 
@@ -520,6 +587,7 @@ impl TaskConfig {
             TaskConfig::Mnist { sequence: SequenceKind::Line, .. } => 28,
             TaskConfig::Mnist { .. } => 784,
             TaskConfig::Sine { steps } | TaskConfig::Shape { steps, .. } => *steps,
+            TaskConfig::Neuronio { window, .. } => *window,
         }
     }
 
@@ -527,7 +595,7 @@ impl TaskConfig {
     pub fn is_classification(&self) -> bool {
         match self {
             TaskConfig::Mnist { .. } => true,
-            TaskConfig::Sine { .. } => false,
+            TaskConfig::Sine { .. } | TaskConfig::Neuronio { .. } => false,
             TaskConfig::Shape { classification, .. } => *classification,
         }
     }
@@ -628,7 +696,8 @@ mod tests {
 
     #[test]
     fn elm_options_are_checked() {
-        let ok = RunConfig::from_toml(&elm("", "num_branch = 3\nsynapses_per_branch = 5\nrouting = \"neuronio\""), "t").unwrap();
+        let ok = RunConfig::from_toml(&elm("", "num_branch = 3\nsynapses_per_branch = 5\nrouting = \"neuronio\""), "t")
+            .unwrap();
         assert_eq!(ok.model.dt(), 1.0, "the ELM's default Δt");
         assert_eq!(ok.model.elm_options().version, 1);
         let e = error(&elm("", "lamda = 3.0"));
@@ -649,7 +718,10 @@ mod tests {
         assert!(e.contains("chrono_init") && e.contains("LSTM"), "{e}");
         let e = error(&with("[task]", "[model.elm]\nlambda = 2.0\n\n[task]"));
         assert!(e.contains("[model.elm]"), "{e}");
-        let e = error(&with("kind = \"glifr\"", "kind = \"lstm\"\nchrono_init = [5.0, 1.0]").replace("num_ascs = 2", "num_ascs = 0"));
+        let e = error(
+            &with("kind = \"glifr\"", "kind = \"lstm\"\nchrono_init = [5.0, 1.0]")
+                .replace("num_ascs = 2", "num_ascs = 0"),
+        );
         assert!(e.contains("chrono_init") && e.contains("T_min < T_max"), "{e}");
         let e = error(&with("learning_rate = 0.001", "learning_rate = 0.001\noptimizer = \"sgd\""));
         assert!(e.contains("sgd"), "{e}");

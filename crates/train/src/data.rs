@@ -12,9 +12,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::data::dataset::{Dataset, DatasetError};
-use tasks::mnist::{MNIST_FILES, MnistFile, MnistImages, MnistSequences, SequenceMode, Split, locate, sha256_hex};
-use tasks::sine::SinePatterns;
 use tasks::SequenceItem;
+use tasks::mnist::{MNIST_FILES, MnistFile, MnistImages, MnistSequences, SequenceMode, Split, locate, sha256_hex};
+use tasks::neuronio::NeuronioSplit;
+use tasks::neuronio::windows::{NeuronioWindows, WindowPlan};
+use tasks::sine::SinePatterns;
 
 use crate::config::{SequenceKind, TaskConfig};
 use crate::fsutil::write_atomic;
@@ -36,6 +38,25 @@ pub enum TaskDataset {
     Mnist(MnistSequences),
     /// Sine patterns.
     Sine(SinePatterns),
+    /// NeuronIO windows.
+    Neuronio(NeuronioWindows),
+}
+
+impl TaskDataset {
+    /// The dataset of one training epoch. NeuronIO draws new windows each epoch (from the run's
+    /// seed); the other tasks are fixed sets that the data loader shuffles.
+    pub fn for_epoch(&self, seed: u64, epoch: usize) -> TaskDataset {
+        match self {
+            TaskDataset::Neuronio(w) => TaskDataset::Neuronio(w.for_epoch(seed, epoch as u64)),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether the data loader should shuffle the items. NeuronIO's windows are random
+    /// already and come in blocks per file, which shuffling would break up.
+    pub fn loader_shuffles(&self) -> bool {
+        !matches!(self, TaskDataset::Neuronio(_))
+    }
 }
 
 impl Dataset<SequenceItem> for TaskDataset {
@@ -43,6 +64,7 @@ impl Dataset<SequenceItem> for TaskDataset {
         match self {
             TaskDataset::Mnist(d) => d.get(index),
             TaskDataset::Sine(d) => d.get(index),
+            TaskDataset::Neuronio(d) => d.get(index),
         }
     }
 
@@ -50,6 +72,7 @@ impl Dataset<SequenceItem> for TaskDataset {
         match self {
             TaskDataset::Mnist(d) => d.len(),
             TaskDataset::Sine(d) => d.len(),
+            TaskDataset::Neuronio(d) => d.len(),
         }
     }
 }
@@ -63,8 +86,12 @@ pub enum Part {
     Test,
 }
 
-/// Builds one split of the task, fetching MNIST first if needed.
-pub fn build_dataset(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
+/// Builds one split of the task, fetching MNIST first if needed. `batch_size` is the batch the
+/// split will be read in (NeuronIO draws distinct simulations per batch).
+///
+/// For NeuronIO, [`Part::Test`] is the authors' validation folder, scored each epoch; its test
+/// folder is for `neurozoo eval-neuronio`.
+pub fn build_dataset(task: &TaskConfig, part: Part, batch_size: usize) -> Result<TaskDataset> {
     match task {
         TaskConfig::Mnist { sequence, permutation_seed, data_dir, verify_checksums, train_limit, test_limit } => {
             ensure_mnist(data_dir, *verify_checksums)?;
@@ -81,6 +108,36 @@ pub fn build_dataset(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
             Ok(TaskDataset::Mnist(MnistSequences::new(images, mode).with_limit(limit)))
         }
         TaskConfig::Sine { steps } => Ok(TaskDataset::Sine(SinePatterns { steps: *steps, ..SinePatterns::default() })),
+        TaskConfig::Neuronio {
+            data_dir,
+            window,
+            ignore_ms,
+            file_load_fraction,
+            batches_per_epoch,
+            valid_batches,
+            ..
+        } => {
+            let (split, batches, seed) = match part {
+                Part::Train => (NeuronioSplit::Train, *batches_per_epoch, 0),
+                // Fixed windows, the same every epoch, so that the scores compare.
+                Part::Test => (NeuronioSplit::Valid, *valid_batches, 0x5EED_0F_7A11D),
+            };
+            let files = split.files(data_dir).with_context(|| {
+                format!(
+                    "NeuronIO is not in {} (it cannot be downloaded here: get it from Kaggle, see the README)",
+                    data_dir.display()
+                )
+            })?;
+            let plan = WindowPlan {
+                batch_size,
+                window: *window,
+                ignore_ms: *ignore_ms,
+                file_load_fraction: *file_load_fraction,
+                batches,
+                seed,
+            };
+            Ok(TaskDataset::Neuronio(NeuronioWindows::new(files, plan)?))
+        }
         TaskConfig::Shape { .. } => bail!(
             "task kind `shape` only describes tensor sizes for `neurozoo bench` and `info`; it has no data to train or evaluate on"
         ),
@@ -132,10 +189,8 @@ fn store_verified(dir: &Path, file: &MnistFile, bytes: &[u8], source: &str) -> R
 }
 
 fn fetch_from_mirrors(dir: &Path, files: &[MnistFile]) -> Result<()> {
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(10))
-        .timeout(Duration::from_secs(300))
-        .build();
+    let agent =
+        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(10)).timeout(Duration::from_secs(300)).build();
     let mut errors = Vec::new();
     'mirror: for mirror in MNIST_MIRRORS {
         let mut fetched = Vec::new();

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod eval_neuronio;
 pub mod fsutil;
 pub mod import;
 pub mod import_elm;

@@ -128,11 +128,45 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
-    /// Print a config's model: parameter counts and sizes.
+    /// The ELM authors' NeuronIO evaluation of a checkpoint: windowed prediction, spike ROC-AUC,
+    /// soma RMSE and the rest, as their `neuronio_eval_utils.py` computes them.
+    EvalNeuronio {
+        /// A checkpoint directory (from `import` or a run), or a run directory.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// A simulation file, a folder of `*sim__*` files, or the data root (its `Data_test`).
+        #[arg(long)]
+        data: PathBuf,
+        /// Steps per window.
+        #[arg(long, default_value_t = 500)]
+        window: usize,
+        /// Steps of each later window discarded as burn-in.
+        #[arg(long, default_value_t = 150)]
+        burn_in: usize,
+        /// Leading ms of each simulation left out of the metrics.
+        #[arg(long, default_value_t = 500)]
+        ignore_ms: usize,
+        /// Simulations with more output spikes are left out.
+        #[arg(long, default_value_t = 24)]
+        max_spikes: usize,
+        /// Simulations per forward pass.
+        #[arg(long, default_value_t = 16)]
+        batch_size: usize,
+        /// Also write the report (JSON) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Device (default: wgpu when compiled in, else flex).
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Print a model's parameter counts and sizes, from a config or a checkpoint.
     Info {
         /// TOML config.
+        #[arg(long, conflicts_with = "checkpoint", required_unless_present = "checkpoint")]
+        config: Option<PathBuf>,
+        /// A checkpoint directory (from `import` or a run), or a run directory.
         #[arg(long)]
-        config: PathBuf,
+        checkpoint: Option<PathBuf>,
     },
 }
 
@@ -155,7 +189,9 @@ fn main() {
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown failure".into());
             eprintln!("error: {message}");
-            eprintln!("(an internal failure; with --device wgpu, check that a GPU driver is installed; RUST_BACKTRACE=1 shows where it happened)");
+            eprintln!(
+                "(an internal failure; with --device wgpu, check that a GPU driver is installed; RUST_BACKTRACE=1 shows where it happened)"
+            );
         }));
     }
     if let Err(error) = run(Cli::parse()) {
@@ -235,14 +271,46 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{},{},{},{},{:.4},{:.4}", p.run, p.fraction, p.silenced, p.draws, p.mean, p.sd);
             }
         }
-        Command::Info { config } => {
-            let config = RunConfig::load(&config)?;
+        Command::EvalNeuronio { checkpoint, data, window, burn_in, ignore_ms, max_spikes, batch_size, out, device } => {
+            let device = DeviceChoice::resolve(device.as_deref(), None)?.device();
+            let options =
+                train::eval_neuronio::NeuronioEvalOptions { window, burn_in, ignore_ms, max_spikes, batch_size };
+            let report = train::eval_neuronio::eval_neuronio(&checkpoint, &data, options, &device, false)?;
+            let json = serde_json::to_string_pretty(&report)?;
+            if let Some(path) = out {
+                train::fsutil::write_atomic(&path, json.as_bytes())?;
+            }
+            println!("{json}");
+        }
+        Command::Info { checkpoint: Some(checkpoint), .. } => {
+            let dir = train::model::resolve_checkpoint(&checkpoint)?;
+            let (saved, network) = train::model::load_checkpoint(&dir, &DeviceChoice::host().device())?;
+            let m = &saved.model;
+            println!(
+                "{}: {:?}, {} inputs → {} outputs, hidden/memory size {}",
+                dir.display(),
+                m.kind,
+                m.input_size.unwrap_or(0),
+                m.output_size.unwrap_or(0),
+                m.hidden_size
+            );
+            println!("trainable parameters: {}", network.num_trainable_params());
+            println!("total parameters: {}", burn::module::Module::num_params(&network));
+        }
+        Command::Info { config, .. } => {
+            let config = RunConfig::load(&config.context("--config or --checkpoint is needed")?)?;
             let (input, output) = config.task.io_sizes();
             let model = config.resolved_model().shape_only();
             let network = train::model::build_model(&model, config.seed, &DeviceChoice::host().device())
                 .context("building the model")?;
             println!("{}: {}", config.name, train::runner::describe_model(&config));
-            println!("task: {} ({} steps × {} inputs → {} outputs)", train::runner::describe_task(&config), config.task.sequence_length(), input, output);
+            println!(
+                "task: {} ({} steps × {} inputs → {} outputs)",
+                train::runner::describe_task(&config),
+                config.task.sequence_length(),
+                input,
+                output
+            );
             println!("trainable parameters: {}", network.num_trainable_params());
             println!("total parameters: {}", burn::module::Module::num_params(&network));
         }

@@ -57,12 +57,13 @@ fn save_tensor(path: &Path, t: Tensor<3>) -> Result<()> {
 /// Re-evaluates a run's latest checkpoint on its test set.
 pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
     let config_path = run_dir.join("config.toml");
-    let config = RunConfig::load(&config_path).with_context(|| format!("{} is not a run directory", run_dir.display()))?;
+    let config =
+        RunConfig::load(&config_path).with_context(|| format!("{} is not a run directory", run_dir.display()))?;
     let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
     let device = choice.device();
     let dir = resolve_checkpoint(run_dir)?;
     let (_, network) = load_checkpoint(&dir, &device)?;
-    let test = build_dataset(&config.task, Part::Test)?;
+    let test = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
     let m = &config.model;
     let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };
     evaluate(&network, test, config.training.eval_batch_size, dropout, config.seed, &device)

@@ -129,16 +129,29 @@ pub fn mask_seed(seed: u64, pass: u64, batch: usize) -> u64 {
     splitmix64(&mut state)
 }
 
+/// The authors' `NeuronioLoss`: `0.5·BCEWithLogits(spike) + 0.5·MSE(soma)`, each the mean over
+/// batch and steps. Output and target are `[B,T,2]` (spike logit, soma).
+pub fn spike_and_soma_loss(output: Tensor<3>, target: Tensor<3>) -> Tensor<1> {
+    let [b, t, _] = output.dims();
+    let logit = output.clone().slice([0..b, 0..t, 0..1]);
+    let spike = target.clone().slice([0..b, 0..t, 0..1]);
+    // max(x, 0) − x·y + log(1 + exp(−|x|)): PyTorch's stable form.
+    let bce = (logit.clone().clamp_min(0.0) - logit.clone() * spike + (logit.abs().neg().exp() + 1.0).log()).mean();
+    let soma = (output.slice([0..b, 0..t, 1..2]) - target.slice([0..b, 0..t, 1..2])).square().mean();
+    bce * 0.5 + soma * 0.5
+}
+
 /// Loss of a batch and the number of correct predictions (0 for regression).
 pub fn batch_loss(model: &Model, batch: &SequenceBatch) -> (Tensor<1>, usize) {
     match &batch.target {
         BatchTarget::Classes(classes) => {
             let logits = model.forward_last(batch.input.clone());
-            let loss = CrossEntropyLossConfig::new()
-                .init(&logits.device())
-                .forward(logits.clone(), classes.clone());
+            let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), classes.clone());
             let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(classes.clone()).int().sum().into_scalar::<i64>();
             (loss, correct as usize)
+        }
+        BatchTarget::SpikeAndSoma(target) => {
+            (spike_and_soma_loss(model.forward(batch.input.clone()), target.clone()), 0)
         }
         BatchTarget::Sequence(target) => {
             let output = model.forward(batch.input.clone());
@@ -161,7 +174,8 @@ pub fn evaluate(
 ) -> Result<Evaluation> {
     let classification = matches!(dataset, TaskDataset::Mnist(_));
     let model = model.valid();
-    let loader = DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
+    let loader =
+        DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
     let mut totals = Totals::default();
     for (i, batch) in loader.iter().enumerate() {
         let mut batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
@@ -239,10 +253,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
 
     let existing = latest_checkpoint(&run_dir)?;
     if existing.is_some() && !options.resume {
-        bail!(
-            "{} already holds a run; pass --resume to continue it, or choose another `name`",
-            run_dir.display()
-        );
+        bail!("{} already holds a run; pass --resume to continue it, or choose another `name`", run_dir.display());
     }
     if options.resume && config_path.is_file() {
         let mut previous = RunConfig::load(&config_path).context("reading the run's own config.toml")?;
@@ -260,8 +271,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         );
     }
 
-    let train_set = build_dataset(&config.task, Part::Train)?;
-    let test_set = build_dataset(&config.task, Part::Test)?;
+    let train_set = build_dataset(&config.task, Part::Train, config.training.batch_size)?;
+    let test_set = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
     let model_config = config.resolved_model();
 
     device.seed(config.seed);
@@ -274,7 +285,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
                 .load(&optim_path)
                 .map_err(|e| anyhow::anyhow!("cannot load {}: {e:?}", optim_path.display()))?;
             let state: CheckpointState = serde_json::from_slice(
-                &std::fs::read(dir.join("state.json")).with_context(|| format!("reading {}/state.json", dir.display()))?,
+                &std::fs::read(dir.join("state.json"))
+                    .with_context(|| format!("reading {}/state.json", dir.display()))?,
             )
             .with_context(|| format!("invalid {}/state.json", dir.display()))?;
             let mut records = read_metrics(&run_dir.join("metrics.csv"))?;
@@ -306,11 +318,12 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             model = model.with_sigma_v(sigma_v);
         }
         device.seed(config.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
-        let loader = DataLoaderBuilder::new(SequenceBatcher)
-            .batch_size(t.batch_size)
-            .shuffle(config.seed.wrapping_mul(7919).wrapping_add(epoch as u64))
-            .set_device(device.clone())
-            .build(train_set.clone());
+        let epoch_set = train_set.for_epoch(config.seed, epoch);
+        let mut builder = DataLoaderBuilder::new(SequenceBatcher).batch_size(t.batch_size).set_device(device.clone());
+        if epoch_set.loader_shuffles() {
+            builder = builder.shuffle(config.seed.wrapping_mul(7919).wrapping_add(epoch as u64));
+        }
+        let loader = builder.build(epoch_set);
         let progress = crate::progress::EpochProgress::new(epoch, t.epochs, batches_per_epoch, options.quiet);
         let mut totals = Totals::default();
         for (i, batch) in loader.iter().enumerate() {
@@ -439,6 +452,9 @@ pub fn describe_task(config: &RunConfig) -> String {
         crate::config::TaskConfig::Mnist { sequence, .. } => format!("mnist-{sequence:?}").to_lowercase(),
         crate::config::TaskConfig::Sine { .. } => "sine".into(),
         crate::config::TaskConfig::Shape { inputs, outputs, steps, .. } => format!("shape {steps}×{inputs}→{outputs}"),
+        crate::config::TaskConfig::Neuronio { window, data_dir, .. } => {
+            format!("neuronio windows of {window} ms from {}", data_dir.display())
+        }
     }
 }
 
@@ -471,7 +487,12 @@ fn write_checkpoint(
     // Older complete checkpoints beyond the newest few are dropped.
     let mut epochs: Vec<PathBuf> = std::fs::read_dir(&root)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("epoch-") && !n.ends_with(".partial")))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("epoch-") && !n.ends_with(".partial"))
+        })
         .collect();
     epochs.sort();
     if epochs.len() > KEEP_CHECKPOINTS {

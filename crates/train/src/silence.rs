@@ -59,7 +59,8 @@ pub fn silence_run(run_dir: &Path, options: &SilenceOptions) -> Result<(String, 
         ensure!((0.0..=1.0).contains(&p), "fraction {p} is outside [0, 1]");
     }
     let config_path = run_dir.join("config.toml");
-    let config = RunConfig::load(&config_path).with_context(|| format!("{} is not a run directory", run_dir.display()))?;
+    let config =
+        RunConfig::load(&config_path).with_context(|| format!("{} is not a run directory", run_dir.display()))?;
     let choice = DeviceChoice::resolve(options.device.as_deref(), config.device.as_deref())?;
     let device = choice.device();
     let (_, model) = load_checkpoint(&resolve_checkpoint(run_dir)?, &device)?;
@@ -67,7 +68,7 @@ pub fn silence_run(run_dir: &Path, options: &SilenceOptions) -> Result<(String, 
         bail!("{}: silencing applies to the GLIFR, RNN and LSTM networks, not to an ELM", run_dir.display());
     };
     let classification = config.task.is_classification();
-    let test = build_dataset(&config.task, Part::Test)?;
+    let test = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
     let hidden = network.hidden_size();
     let batch = config.training.eval_batch_size;
     let mut points = Vec::new();

@@ -46,9 +46,17 @@ fn import_then_predict_reproduces_every_golden_case() {
         let v = out.join("v.npy");
         let o = neurozoo(
             &[
-                "predict", "--device", "flex", "--checkpoint", out.to_str().unwrap(),
-                "--input", case.join("x.npy").to_str().unwrap(),
-                "--output", y.to_str().unwrap(), "--voltage", v.to_str().unwrap(),
+                "predict",
+                "--device",
+                "flex",
+                "--checkpoint",
+                out.to_str().unwrap(),
+                "--input",
+                case.join("x.npy").to_str().unwrap(),
+                "--output",
+                y.to_str().unwrap(),
+                "--voltage",
+                v.to_str().unwrap(),
             ],
             tmp.path(),
         );
@@ -68,20 +76,31 @@ fn bad_inputs_give_clear_errors() {
     let case = &golden_cases("glifr")[0];
     let out = tmp.path().join("model");
     let ckpt = case.join("model.ckpt");
-    assert!(neurozoo(&["import", "--from", "glifs-asc", "--checkpoint", ckpt.to_str().unwrap(), "--out", "model"], tmp.path())
+    assert!(
+        neurozoo(
+            &["import", "--from", "glifs-asc", "--checkpoint", ckpt.to_str().unwrap(), "--out", "model"],
+            tmp.path()
+        )
         .status
-        .success());
+        .success()
+    );
 
     // Wrong input width.
     let x = tmp.path().join("x.npy");
     write_npy(&x, &[1, 5, 99], &vec![0.0; 5 * 99]).unwrap();
-    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "flex"], tmp.path());
+    let o = neurozoo(
+        &["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "flex"],
+        tmp.path(),
+    );
     assert_clean_failure(&o, &["x.npy", "[1, 5, 99]", "expects [batch, steps,"]);
     assert!(!tmp.path().join("y.npy").exists());
 
     // Truncated input file.
     std::fs::write(&x, b"\x93NUMPY").unwrap();
-    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "flex"], tmp.path());
+    let o = neurozoo(
+        &["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "flex"],
+        tmp.path(),
+    );
     assert_clean_failure(&o, &["x.npy"]);
 
     // Missing and corrupt checkpoints.
@@ -92,14 +111,20 @@ fn bad_inputs_give_clear_errors() {
     std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
     let o = neurozoo(&["import", "--from", "glifs-asc", "--checkpoint", "bad.ckpt", "--out", "m3"], tmp.path());
     assert_clean_failure(&o, &["bad.ckpt"]);
-    let o = neurozoo(&["predict", "--checkpoint", "m3", "--input", "x.npy", "--output", "y.npy", "--device", "flex"], tmp.path());
+    let o = neurozoo(
+        &["predict", "--checkpoint", "m3", "--input", "x.npy", "--output", "y.npy", "--device", "flex"],
+        tmp.path(),
+    );
     assert_clean_failure(&o, &["m3"]);
 
     // A config with an unknown key, and a device this build lacks.
     std::fs::write(tmp.path().join("c.toml"), "name = \"x\"\nsed = 1\n").unwrap();
     let o = neurozoo(&["train", "--config", "c.toml"], tmp.path());
     assert_clean_failure(&o, &["c.toml", "unknown field `sed`"]);
-    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "tpu"], tmp.path());
+    let o = neurozoo(
+        &["predict", "--checkpoint", "model", "--input", "x.npy", "--output", "y.npy", "--device", "tpu"],
+        tmp.path(),
+    );
     assert_clean_failure(&o, &["tpu"]);
     assert!(out.join("model.toml").is_file());
 }
@@ -112,19 +137,37 @@ fn elmneuron_import_predict_and_info() {
     let tmp = tempfile::tempdir().unwrap();
     let o = neurozoo(
         &[
-            "import", "--from", "elmneuron",
-            "--state", case.join("model_state.pt").to_str().unwrap(),
-            "--config", case.join("model_config.json").to_str().unwrap(),
-            "--out", "elm",
+            "import",
+            "--from",
+            "elmneuron",
+            "--state",
+            case.join("model_state.pt").to_str().unwrap(),
+            "--config",
+            case.join("model_config.json").to_str().unwrap(),
+            "--out",
+            "elm",
         ],
         tmp.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("5852 trainable parameters"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("5852 trainable parameters"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let o = neurozoo(
         &[
-            "predict", "--checkpoint", "elm", "--input", case.join("x.npy").to_str().unwrap(),
-            "--output", "y.npy", "--memory", "m.npy", "--device", "flex",
+            "predict",
+            "--checkpoint",
+            "elm",
+            "--input",
+            case.join("x.npy").to_str().unwrap(),
+            "--output",
+            "y.npy",
+            "--memory",
+            "m.npy",
+            "--device",
+            "flex",
         ],
         tmp.path(),
     );
@@ -133,13 +176,139 @@ fn elmneuron_import_predict_and_info() {
     let reference = train::npy::read_npy(&case.join("y.npy")).unwrap();
     assert_forward_close("neuronio-dm10 via the binary", &ours.data, &reference);
     assert_eq!(train::npy::read_npy(&tmp.path().join("m.npy")).unwrap().shape, vec![2, 120, 10]);
-    let o = neurozoo(&["predict", "--checkpoint", "elm", "--input", case.join("x.npy").to_str().unwrap(), "--output", "y2.npy", "--voltage", "v.npy", "--device", "flex"], tmp.path());
+    let o = neurozoo(
+        &[
+            "predict",
+            "--checkpoint",
+            "elm",
+            "--input",
+            case.join("x.npy").to_str().unwrap(),
+            "--output",
+            "y2.npy",
+            "--voltage",
+            "v.npy",
+            "--device",
+            "flex",
+        ],
+        tmp.path(),
+    );
     assert_clean_failure(&o, &["--voltage needs a GLIFR model"]);
-    let o = neurozoo(&["import", "--from", "elmneuron", "--state", case.join("model_state.pt").to_str().unwrap(), "--out", "x"], tmp.path());
+    let o = neurozoo(
+        &["import", "--from", "elmneuron", "--state", case.join("model_state.pt").to_str().unwrap(), "--out", "x"],
+        tmp.path(),
+    );
     assert_clean_failure(&o, &["--config"]);
 
     let root = common::workspace_root();
     let o = neurozoo(&["info", "--config", "configs/bench/branch-elm-neuronio-dm20.toml"], &root);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("trainable parameters: 8002"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("trainable parameters: 8002"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// All 15 released NeuronIO models through `import` and `info --checkpoint`: the parameter
+/// counts of the authors' table (spec elm.md §3.1; the best model 54,002).
+#[test]
+fn released_models_import_and_info_prints_the_authors_parameter_counts() {
+    let models = common::workspace_root().join("../shared/elmneuron-models/models");
+    let table = [
+        ("num_memory_1", 4601),
+        ("num_memory_2", 4708),
+        ("num_memory_3", 4823),
+        ("num_memory_5", 5077),
+        ("num_memory_7", 5363),
+        ("num_memory_10", 5852),
+        ("num_memory_15", 6827),
+        ("num_memory_20", 8002),
+        ("num_memory_25", 9377),
+        ("num_memory_30", 10952),
+        ("num_memory_40", 14702),
+        ("num_memory_50", 19252),
+        ("num_memory_75", 34127),
+        ("num_memory_100", 54002),
+        ("best_elm_neuron", 54002),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, params) in table {
+        let dir = models.join(name);
+        let o = neurozoo(
+            &[
+                "import",
+                "--from",
+                "elmneuron",
+                "--state",
+                dir.join("neuronio_best_model_state.pt").to_str().unwrap(),
+                "--config",
+                dir.join("model_config.json").to_str().unwrap(),
+                "--out",
+                name,
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let o = neurozoo(&["info", "--checkpoint", name], tmp.path());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!("trainable parameters: {params}\n")), "{name}: {out}");
+    }
+}
+
+#[test]
+fn eval_neuronio_writes_its_report_and_refuses_bad_data() {
+    let root = common::workspace_root();
+    let fixtures = root.join("crates/tasks/tests/fixtures/neuronio");
+    let tmp = tempfile::tempdir().unwrap();
+    let model = root.join("../shared/elmneuron-models/models/num_memory_10");
+    let o = neurozoo(
+        &[
+            "import",
+            "--from",
+            "elmneuron",
+            "--state",
+            model.join("neuronio_best_model_state.pt").to_str().unwrap(),
+            "--config",
+            model.join("model_config.json").to_str().unwrap(),
+            "--out",
+            "m10",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = fixtures.join("eval");
+    let o = neurozoo(
+        &[
+            "eval-neuronio",
+            "--checkpoint",
+            "m10",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            "r.json",
+            "--device",
+            "flex",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("r.json")).unwrap()).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("expected.json")).unwrap()).unwrap();
+    assert!((report["AUC"].as_f64().unwrap() - expected["AUC"].as_f64().unwrap()).abs() < 1e-9);
+
+    // A folder without simulation files, a truncated file, a model of the wrong input size.
+    let o = neurozoo(&["eval-neuronio", "--checkpoint", "m10", "--data", ".", "--device", "flex"], tmp.path());
+    assert_clean_failure(&o, &["no simulation file", "sim__"]);
+    let bytes = std::fs::read(data.join("Data_test/sim__eval.p")).unwrap();
+    std::fs::write(tmp.path().join("sim__cut.p"), &bytes[..bytes.len() - 1000]).unwrap();
+    let o = neurozoo(&["eval-neuronio", "--checkpoint", "m10", "--data", "sim__cut.p", "--device", "flex"], tmp.path());
+    assert_clean_failure(&o, &["sim__cut.p is corrupt"]);
+    let small = fixtures.join("layout/Data_test/sim__test.p");
+    let o = neurozoo(
+        &["eval-neuronio", "--checkpoint", "m10", "--data", small.to_str().unwrap(), "--device", "flex"],
+        tmp.path(),
+    );
+    assert_clean_failure(&o, &["8 input channels", "takes 1278"]);
 }

@@ -250,11 +250,14 @@ fn silencing_ends_at_the_readout_bias(run: &std::path::Path, accuracy: f64) {
     assert_eq!(points[1].silenced, 16);
     assert!(points[1].sd > 0.0, "different neurons silenced per draw: {:?}", points[1]);
 
-    let (_, model) = train::model::load_checkpoint(&train::model::resolve_checkpoint(run).unwrap(), &Device::flex()).unwrap();
-    let bias: Vec<f32> = model.as_recurrent().unwrap().readout.bias.as_ref().unwrap().val().into_data().try_into_vec().unwrap();
+    let (_, model) =
+        train::model::load_checkpoint(&train::model::resolve_checkpoint(run).unwrap(), &Device::flex()).unwrap();
+    let bias: Vec<f32> =
+        model.as_recurrent().unwrap().readout.bias.as_ref().unwrap().val().into_data().try_into_vec().unwrap();
     let favourite = (0..bias.len()).max_by(|&a, &b| bias[a].total_cmp(&bias[b])).unwrap();
     let config = RunConfig::load(&run.join("config.toml")).unwrap();
-    let test = train::data::build_dataset(&config.task, train::data::Part::Test).unwrap();
+    let test =
+        train::data::build_dataset(&config.task, train::data::Part::Test, config.training.eval_batch_size).unwrap();
     let hits = (0..test.len())
         .filter(|&i| matches!(test.get(i).unwrap().target, tasks::Target::Class(c) if c == favourite))
         .count();

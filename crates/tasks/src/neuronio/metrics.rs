@@ -26,15 +26,10 @@ pub fn windowed_predictions<E>(
     burn_in: usize,
     mut predict: impl FnMut(usize) -> Result<(Traces, Traces), E>,
 ) -> Result<(Traces, Traces), E> {
-    assert!(
-        burn_in < window,
-        "the burn-in must be shorter than the window"
-    );
+    assert!(burn_in < window, "the burn-in must be shorter than the window");
     let stride = window - burn_in;
     // int(2 + (T - W) / (W - B)) in Python: float division, truncation toward zero.
-    let splits = (2.0 + (duration as f64 - window as f64) / stride as f64)
-        .trunc()
-        .max(1.0) as usize;
+    let splits = (2.0 + (duration as f64 - window as f64) / stride as f64).trunc().max(1.0) as usize;
     let mut spikes = vec![vec![0.0; duration]; simulations];
     let mut soma = vec![vec![0.0; duration]; simulations];
     for k in 0..splits {
@@ -57,12 +52,7 @@ pub fn windowed_predictions<E>(
 fn mean_std(values: &[Vec<f64>]) -> (f64, f64) {
     let n = values.iter().map(Vec::len).sum::<usize>() as f64;
     let mean = values.iter().flatten().sum::<f64>() / n;
-    let var = values
-        .iter()
-        .flatten()
-        .map(|v| (v - mean) * (v - mean))
-        .sum::<f64>()
-        / n;
+    let var = values.iter().flatten().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
     (mean, var.sqrt())
 }
 
@@ -103,31 +93,19 @@ pub fn roc_curve(labels: &[bool], scores: &[f64]) -> (Vec<f64>, Vec<f64>) {
                     || tps[i + 1] - 2.0 * tps[i] + tps[i - 1] != 0.0
             })
             .collect();
-        let filter = |v: Vec<f64>| {
-            v.into_iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(v, _)| v)
-                .collect::<Vec<_>>()
-        };
+        let filter = |v: Vec<f64>| v.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(v, _)| v).collect::<Vec<_>>();
         fps = filter(fps);
         tps = filter(tps);
     }
     fps.insert(0, 0.0);
     tps.insert(0, 0.0);
     let (fn_total, tp_total) = (*fps.last().unwrap(), *tps.last().unwrap());
-    (
-        fps.iter().map(|f| f / fn_total).collect(),
-        tps.iter().map(|t| t / tp_total).collect(),
-    )
+    (fps.iter().map(|f| f / fn_total).collect(), tps.iter().map(|t| t / tp_total).collect())
 }
 
 /// Trapezoidal area under (x, y), x non-decreasing (scikit-learn's `auc`).
 pub fn auc(x: &[f64], y: &[f64]) -> f64 {
-    x.windows(2)
-        .zip(y.windows(2))
-        .map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0)
-        .sum()
+    x.windows(2).zip(y.windows(2)).map(|(x, y)| (x[1] - x[0]) * (y[1] + y[0]) / 2.0).sum()
 }
 
 /// numpy's `interp(x, xp, fp)` for non-decreasing `xp`: at a repeated `xp` value, the last one.
@@ -166,11 +144,7 @@ pub fn tp_at_fp(fpr: &[f64], tpr: &[f64], fp: f64) -> f64 {
 pub fn auc_at_fp(fpr: &[f64], tpr: &[f64], fp: f64) -> f64 {
     const N: usize = 20_000;
     let grid = |i: usize| {
-        if i == N - 1 {
-            1.0
-        } else {
-            i as f64 * (1.0 / (N - 1) as f64)
-        }
+        if i == N - 1 { 1.0 } else { i as f64 * (1.0 / (N - 1) as f64) }
     };
     let end = argmin_abs((0..N).map(grid), fp).clamp(1, N - 1);
     (0..end).map(|i| interp(grid(i), fpr, tpr)).sum::<f64>() / end as f64
@@ -235,13 +209,10 @@ impl Predictions {
 /// `max_spikes` output spikes, steps from `ignore_ms` on. `None` when nothing is left to score
 /// or the kept part has no spike (a ROC curve needs both classes).
 pub fn score(p: &Predictions, ignore_ms: usize, max_spikes: usize) -> Option<NeuronioScores> {
-    let keep: Vec<usize> = (0..p.spike_truth.len())
-        .filter(|&s| p.spike_truth[s].iter().sum::<f64>() <= max_spikes as f64)
-        .collect();
+    let keep: Vec<usize> =
+        (0..p.spike_truth.len()).filter(|&s| p.spike_truth[s].iter().sum::<f64>() <= max_spikes as f64).collect();
     let cut = |traces: &Traces| -> Vec<f64> {
-        keep.iter()
-            .flat_map(|&s| traces[s].get(ignore_ms..).unwrap_or(&[]).iter().copied())
-            .collect()
+        keep.iter().flat_map(|&s| traces[s].get(ignore_ms..).unwrap_or(&[]).iter().copied()).collect()
     };
     let labels: Vec<bool> = cut(&p.spike_truth).into_iter().map(|v| v > 0.5).collect();
     let scores = cut(&p.spike_predicted);
@@ -260,11 +231,7 @@ pub fn score(p: &Predictions, ignore_ms: usize, max_spikes: usize) -> Option<Neu
     };
     let (var_err, var_truth) = (var(&errors), var(&truth));
     // scikit-learn's `force_finite`: a constant truth scores 1 when matched exactly, else 0.
-    let explained = if var_truth == 0.0 {
-        if var_err == 0.0 { 1.0 } else { 0.0 }
-    } else {
-        1.0 - var_err / var_truth
-    };
+    let explained = if var_truth == 0.0 { if var_err == 0.0 { 1.0 } else { 0.0 } } else { 1.0 - var_err / var_truth };
     Some(NeuronioScores {
         auc: auc(&fpr, &tpr),
         tp_at_0_0025: tp_at_fp(&fpr, &tpr, 0.0025),
@@ -292,10 +259,7 @@ mod tests {
         assert_eq!(tpr, vec![0.0, 0.5, 0.5, 1.0, 1.0]);
         assert_eq!(auc(&fpr, &tpr), 0.75);
         // Tied scores form one point; collinear points are dropped.
-        let (fpr, tpr) = roc_curve(
-            &[true, false, true, false, false],
-            &[0.9, 0.5, 0.5, 0.2, 0.1],
-        );
+        let (fpr, tpr) = roc_curve(&[true, false, true, false, false], &[0.9, 0.5, 0.5, 0.2, 0.1]);
         assert_eq!(fpr, vec![0.0, 0.0, 1.0 / 3.0, 1.0]);
         assert_eq!(tpr, vec![0.0, 0.5, 1.0, 1.0]);
     }
@@ -347,9 +311,7 @@ mod tests {
         let mut used = Vec::new();
         windowed_predictions::<()>(1, 1000, 500, 150, |start| {
             used.push(start);
-            let w: Vec<f64> = (0..500)
-                .map(|i| if i < 150 && start > 0 { f64::NAN } else { 1.0 })
-                .collect();
+            let w: Vec<f64> = (0..500).map(|i| if i < 150 && start > 0 { f64::NAN } else { 1.0 }).collect();
             Ok((vec![w.clone()], vec![w]))
         })
         .map(|(s, _)| assert!(s[0].iter().all(|v| *v == 1.0)))

@@ -70,24 +70,17 @@ impl SimulationFile {
     /// Reads and validates one simulation file.
     pub fn read(path: &Path) -> Result<Self, DataError> {
         let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => DataError::Missing {
-                path: path.into(),
-                hint: "a NeuronIO simulation pickle was expected there".into(),
-            },
-            _ => DataError::Io {
-                path: path.into(),
-                source,
-            },
+            std::io::ErrorKind::NotFound => {
+                DataError::Missing { path: path.into(), hint: "a NeuronIO simulation pickle was expected there".into() }
+            }
+            _ => DataError::Io { path: path.into(), source },
         })?;
         Self::from_bytes(path, &bytes)
     }
 
     /// Parses the bytes of a simulation file; `path` names it in errors.
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self, DataError> {
-        let corrupt = |reason: String| DataError::Corrupt {
-            path: path.into(),
-            reason,
-        };
+        let corrupt = |reason: String| DataError::Corrupt { path: path.into(), reason };
         let root = pickle::parse(bytes).map_err(corrupt)?;
         let params = field(&root, "Params", "the file").map_err(corrupt)?;
         let segments = match field(params, "allSegmentsType", "Params").map_err(corrupt)? {
@@ -100,15 +93,11 @@ impl SimulationFile {
             }
         };
         if segments == 0 {
-            return Err(corrupt(
-                "Params['allSegmentsType'] is empty: the cell has no segments".into(),
-            ));
+            return Err(corrupt("Params['allSegmentsType'] is empty: the cell has no segments".into()));
         }
-        let seconds = pickle::number(
-            field(params, "totalSimDurationInSec", "Params").map_err(corrupt)?,
-            Expect::Integer,
-        )
-        .map_err(|e| corrupt(format!("Params['totalSimDurationInSec']: {e}")))?;
+        let seconds =
+            pickle::number(field(params, "totalSimDurationInSec", "Params").map_err(corrupt)?, Expect::Integer)
+                .map_err(|e| corrupt(format!("Params['totalSimDurationInSec']: {e}")))?;
         let duration_ms = seconds * 1000.0;
         if !(duration_ms >= 1.0 && duration_ms.fract() == 0.0 && duration_ms <= 1e8) {
             return Err(corrupt(format!(
@@ -117,16 +106,15 @@ impl SimulationFile {
         }
         let duration_ms = duration_ms as usize;
         let results = field(&root, "Results", "the file").map_err(corrupt)?;
-        let sims =
-            match field(results, "listOfSingleSimulationDicts", "Results").map_err(corrupt)? {
-                Value::List(items) | Value::Tuple(items) => items,
-                other => {
-                    return Err(corrupt(format!(
-                        "Results['listOfSingleSimulationDicts'] is a {}, expected a list",
-                        pickle::kind(other)
-                    )));
-                }
-            };
+        let sims = match field(results, "listOfSingleSimulationDicts", "Results").map_err(corrupt)? {
+            Value::List(items) | Value::Tuple(items) => items,
+            other => {
+                return Err(corrupt(format!(
+                    "Results['listOfSingleSimulationDicts'] is a {}, expected a list",
+                    pickle::kind(other)
+                )));
+            }
+        };
         if sims.is_empty() {
             return Err(corrupt("the file holds no simulation".into()));
         }
@@ -134,16 +122,10 @@ impl SimulationFile {
             .iter()
             .enumerate()
             .map(|(k, sim)| {
-                parse_simulation(sim, segments, duration_ms)
-                    .map_err(|e| corrupt(format!("simulation {k}: {e}")))
+                parse_simulation(sim, segments, duration_ms).map_err(|e| corrupt(format!("simulation {k}: {e}")))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self {
-            path: path.into(),
-            segments,
-            duration_ms,
-            simulations,
-        })
+        Ok(Self { path: path.into(), segments, duration_ms, simulations })
     }
 
     /// Input channels: excitatory then inhibitory, one each per segment.
@@ -163,11 +145,7 @@ impl SimulationFile {
             if t >= start + steps {
                 break;
             }
-            let sign = if (c as usize) < self.segments {
-                1.0
-            } else {
-                -1.0
-            };
+            let sign = if (c as usize) < self.segments { 1.0 } else { -1.0 };
             out[(t - start) * channels + c as usize] = sign;
         }
     }
@@ -184,42 +162,28 @@ impl SimulationFile {
     /// The soma target of simulation `sim` as the model is trained on it:
     /// `(min(v, −55) + 67.7) · 0.1`, in f32 as the authors' loader computes it.
     pub fn soma_target(&self, sim: usize) -> Vec<f32> {
-        self.simulations[sim]
-            .soma_mv
-            .iter()
-            .map(|&v| (v.min(SOMA_THRESHOLD_MV) - SOMA_BIAS_MV) * SOMA_SCALE)
-            .collect()
+        self.simulations[sim].soma_mv.iter().map(|&v| (v.min(SOMA_THRESHOLD_MV) - SOMA_BIAS_MV) * SOMA_SCALE).collect()
     }
 }
 
-fn parse_simulation(
-    sim: &Value,
-    segments: usize,
-    duration_ms: usize,
-) -> Result<Simulation, String> {
+fn parse_simulation(sim: &Value, segments: usize, duration_ms: usize) -> Result<Simulation, String> {
     let mut input_spikes = Vec::new();
     for (name, offset) in [("exInputSpikeTimes", 0), ("inhInputSpikeTimes", segments)] {
         let map = match field(sim, name, "the simulation")? {
             Value::Dict(map) => map,
             other => {
-                return Err(format!(
-                    "'{name}' is a {}, expected a dict",
-                    pickle::kind(other)
-                ));
+                return Err(format!("'{name}' is a {}, expected a dict", pickle::kind(other)));
             }
         };
         for (key, times) in map {
-            let segment =
-                key_number(key, Expect::Integer).map_err(|e| format!("'{name}' key: {e}"))?;
+            let segment = key_number(key, Expect::Integer).map_err(|e| format!("'{name}' key: {e}"))?;
             if !(segment >= 0.0 && segment.fract() == 0.0 && (segment as usize) < segments) {
                 return Err(format!(
                     "'{name}' names segment {segment}, but the cell has {segments} segments (0..{segments})"
                 ));
             }
             let channel = (offset + segment as usize) as u32;
-            for t in
-                numbers(times, Expect::Integer).map_err(|e| format!("'{name}'[{segment}]: {e}"))?
-            {
+            for t in numbers(times, Expect::Integer).map_err(|e| format!("'{name}'[{segment}]: {e}"))? {
                 if !(t >= 0.0 && t.fract() == 0.0 && (t as usize) < duration_ms) {
                     return Err(format!(
                         "'{name}'[{segment}] has a spike at {t} ms; whole ms in 0..{duration_ms} were expected"
@@ -233,43 +197,28 @@ fn parse_simulation(
     input_spikes.dedup();
 
     let mut output_spike_bins = Vec::new();
-    for t in numbers(
-        field(sim, "outputSpikeTimes", "the simulation")?,
-        Expect::Float,
-    )
-    .map_err(|e| format!("'outputSpikeTimes': {e}"))?
+    for t in numbers(field(sim, "outputSpikeTimes", "the simulation")?, Expect::Float)
+        .map_err(|e| format!("'outputSpikeTimes': {e}"))?
     {
         // The authors' `(t - 0.5).astype(int)`: truncation toward zero.
         let bin = (t - 0.5).trunc();
         if !(t.is_finite() && t >= 0.0 && bin < duration_ms as f64) {
-            return Err(format!(
-                "'outputSpikeTimes' has a spike at {t} ms, outside the {duration_ms} ms simulation"
-            ));
+            return Err(format!("'outputSpikeTimes' has a spike at {t} ms, outside the {duration_ms} ms simulation"));
         }
         output_spike_bins.push(bin.max(0.0) as usize);
     }
     output_spike_bins.sort_unstable();
     output_spike_bins.dedup();
 
-    let soma = numbers(
-        field(sim, "somaVoltageLowRes", "the simulation")?,
-        Expect::Float,
-    )
-    .map_err(|e| format!("'somaVoltageLowRes': {e}"))?;
+    let soma = numbers(field(sim, "somaVoltageLowRes", "the simulation")?, Expect::Float)
+        .map_err(|e| format!("'somaVoltageLowRes': {e}"))?;
     if soma.len() != duration_ms {
-        return Err(format!(
-            "'somaVoltageLowRes' has {} samples, expected {duration_ms} (one per ms)",
-            soma.len()
-        ));
+        return Err(format!("'somaVoltageLowRes' has {} samples, expected {duration_ms} (one per ms)", soma.len()));
     }
     if let Some(bad) = soma.iter().find(|v| !v.is_finite()) {
         return Err(format!("'somaVoltageLowRes' holds {bad}"));
     }
-    Ok(Simulation {
-        input_spikes,
-        output_spike_bins,
-        soma_mv: soma.into_iter().map(|v| v as f32).collect(),
-    })
+    Ok(Simulation { input_spikes, output_spike_bins, soma_mv: soma.into_iter().map(|v| v as f32).collect() })
 }
 
 /// The simulation files of `folder` (names containing `sim__`), sorted.
@@ -279,18 +228,11 @@ pub fn files_in(folder: &Path) -> Result<Vec<PathBuf>, DataError> {
             path: folder.into(),
             hint: "a folder of NeuronIO simulation files (`*sim__*`) was expected".into(),
         },
-        _ => DataError::Io {
-            path: folder.into(),
-            source,
-        },
+        _ => DataError::Io { path: folder.into(), source },
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().contains(FILE_PATTERN))
-        })
+        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n.to_string_lossy().contains(FILE_PATTERN)))
         .collect();
     files.sort();
     if files.is_empty() {
@@ -317,9 +259,7 @@ impl NeuronioSplit {
     /// The folders of this split under the data root.
     pub fn folders(self, root: &Path) -> Vec<PathBuf> {
         match self {
-            Self::Train => (2..=10)
-                .map(|i| root.join(format!("full_ergodic_train_batch_{i}")))
-                .collect(),
+            Self::Train => (2..=10).map(|i| root.join(format!("full_ergodic_train_batch_{i}"))).collect(),
             Self::Valid => vec![root.join("full_ergodic_train_batch_1")],
             Self::Test => vec![root.join("Data_test")],
         }
@@ -374,17 +314,11 @@ mod tests {
         let mut out = vec![0.0; 3 * 4];
         file.write_inputs(0, 1, 3, &mut out);
         // steps 1..4: step 1 has channel 0 (+1) and 3 (−1); steps 2, 3 nothing.
-        assert_eq!(
-            out,
-            vec![1.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-        );
+        assert_eq!(out, vec![1.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         let mut padded = vec![0.0; 3 * 4];
         file.write_inputs(0, 4, 3, &mut padded);
         assert_eq!(padded[..4], [0.0, 0.0, -1.0, 0.0]);
-        assert!(
-            padded[4..].iter().all(|&v| v == 0.0),
-            "past the end stays zero"
-        );
+        assert!(padded[4..].iter().all(|&v| v == 0.0), "past the end stays zero");
         assert_eq!(file.spike_target(0), vec![0.0, 0.0, 1.0, 0.0, 0.0]);
         // (min(v, -55) + 67.7) * 0.1
         let soma = file.soma_target(0);

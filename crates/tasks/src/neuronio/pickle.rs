@@ -30,11 +30,8 @@ pub enum Expect {
 
 /// Parses a whole pickle into serde-pickle's value tree, keeping numpy restore state.
 pub fn parse(bytes: &[u8]) -> Result<Value, String> {
-    let options = DeOptions::new()
-        .keep_restore_state()
-        .replace_unresolved_globals();
-    serde_pickle::value_from_slice(bytes, options)
-        .map_err(|e| format!("not a readable pickle: {e}"))
+    let options = DeOptions::new().keep_restore_state().replace_unresolved_globals();
+    serde_pickle::value_from_slice(bytes, options).map_err(|e| format!("not a readable pickle: {e}"))
 }
 
 /// A Python 2 `str` arrives as bytes; keys are compared as text either way.
@@ -92,10 +89,7 @@ struct Element {
 /// What a dtype value says: the element type when the code is there, else only the byte order.
 fn dtype(value: &Value) -> Result<Option<Element>, String> {
     let Value::Tuple(items) = value else {
-        return Err(format!(
-            "a numpy dtype was expected, found a {}",
-            kind(value)
-        ));
+        return Err(format!("a numpy dtype was expected, found a {}", kind(value)));
     };
     // BUILD state: (version, byte order, subarray, names, fields, elsize, alignment, flags[, metadata]).
     if items.len() >= 8 && matches!(items[0], Value::I64(_)) {
@@ -107,36 +101,16 @@ fn dtype(value: &Value) -> Result<Option<Element>, String> {
         };
     }
     // Constructor arguments: (code, align, copy).
-    let code = items
-        .first()
-        .and_then(text)
-        .ok_or("a numpy dtype without a type code")?;
+    let code = items.first().and_then(text).ok_or("a numpy dtype without a type code")?;
     let (kind_char, size) = code.split_at(1.min(code.len()));
-    let size: usize = size
-        .parse()
-        .map_err(|_| format!("unsupported numpy dtype '{code}'"))?;
+    let size: usize = size.parse().map_err(|_| format!("unsupported numpy dtype '{code}'"))?;
     let element = match kind_char {
-        "f" => Element {
-            float: true,
-            unsigned: false,
-            size,
-        },
-        "i" => Element {
-            float: false,
-            unsigned: false,
-            size,
-        },
-        "u" | "b" => Element {
-            float: false,
-            unsigned: true,
-            size,
-        },
+        "f" => Element { float: true, unsigned: false, size },
+        "i" => Element { float: false, unsigned: false, size },
+        "u" | "b" => Element { float: false, unsigned: true, size },
         _ => return Err(format!("unsupported numpy dtype '{code}'")),
     };
-    if !matches!(
-        (element.float, size),
-        (true, 2 | 4 | 8) | (false, 1 | 2 | 4 | 8)
-    ) {
+    if !matches!((element.float, size), (true, 2 | 4 | 8) | (false, 1 | 2 | 4 | 8)) {
         return Err(format!("unsupported numpy dtype '{code}'"));
     }
     Ok(Some(element))
@@ -145,27 +119,14 @@ fn dtype(value: &Value) -> Result<Option<Element>, String> {
 fn element_for(known: Option<Element>, expect: Expect, size: usize) -> Result<Element, String> {
     if let Some(e) = known {
         if e.size != size {
-            return Err(format!(
-                "numpy data of {size}-byte elements does not match its dtype of {} bytes",
-                e.size
-            ));
+            return Err(format!("numpy data of {size}-byte elements does not match its dtype of {} bytes", e.size));
         }
         return Ok(e);
     }
     match (expect, size) {
-        (Expect::Float, 2 | 4 | 8) => Ok(Element {
-            float: true,
-            unsigned: false,
-            size,
-        }),
-        (Expect::Integer, 1 | 2 | 4 | 8) => Ok(Element {
-            float: false,
-            unsigned: false,
-            size,
-        }),
-        _ => Err(format!(
-            "numpy elements of {size} bytes cannot hold {expect:?} values"
-        )),
+        (Expect::Float, 2 | 4 | 8) => Ok(Element { float: true, unsigned: false, size }),
+        (Expect::Integer, 1 | 2 | 4 | 8) => Ok(Element { float: false, unsigned: false, size }),
+        _ => Err(format!("numpy elements of {size} bytes cannot hold {expect:?} values")),
     }
 }
 
@@ -214,18 +175,13 @@ fn is_scalar(items: &[Value]) -> bool {
 }
 
 fn array(items: &[Value], expect: Expect) -> Result<Vec<f64>, String> {
-    let Value::Tuple(shape) = &items[1] else {
-        unreachable!("checked by is_array_state")
-    };
+    let Value::Tuple(shape) = &items[1] else { unreachable!("checked by is_array_state") };
     let mut count = 1usize;
     for dim in shape {
         match dim {
             Value::I64(d) if *d >= 0 => count = count.saturating_mul(*d as usize),
             other => {
-                return Err(format!(
-                    "a numpy array with a bad shape entry ({})",
-                    kind(other)
-                ));
+                return Err(format!("a numpy array with a bad shape entry ({})", kind(other)));
             }
         }
     }
@@ -240,24 +196,14 @@ fn array(items: &[Value], expect: Expect) -> Result<Vec<f64>, String> {
         Value::Tuple(args) if args.is_empty() => &empty,
         Value::List(_) => return Err("numpy object arrays are not supported".into()),
         other => {
-            return Err(format!(
-                "numpy array data is a {}, expected bytes",
-                kind(other)
-            ));
+            return Err(format!("numpy array data is a {}, expected bytes", kind(other)));
         }
     };
     if count == 0 {
-        return if raw.is_empty() {
-            Ok(Vec::new())
-        } else {
-            Err("an empty numpy array with data".into())
-        };
+        return if raw.is_empty() { Ok(Vec::new()) } else { Err("an empty numpy array with data".into()) };
     }
     if raw.len() % count != 0 {
-        return Err(format!(
-            "numpy array of {count} elements has {} bytes of data",
-            raw.len()
-        ));
+        return Err(format!("numpy array of {count} elements has {} bytes of data", raw.len()));
     }
     let element = element_for(known, expect, raw.len() / count)?;
     Ok(decode(raw, element))
@@ -270,9 +216,7 @@ pub fn number(value: &Value, expect: Expect) -> Result<f64, String> {
         Value::F64(f) => Ok(*f),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
         Value::Tuple(items) if is_scalar(items) => {
-            let Value::Bytes(raw) = &items[1] else {
-                unreachable!("checked by is_scalar")
-            };
+            let Value::Bytes(raw) = &items[1] else { unreachable!("checked by is_scalar") };
             let element = element_for(dtype(&items[0])?, expect, raw.len())?;
             Ok(decode(raw, element)[0])
         }
@@ -308,39 +252,22 @@ mod tests {
 
     #[test]
     fn numpy_arrays_and_scalars_decode_in_both_dtype_forms() {
-        let Value::List(items) = parse(MIXED).unwrap() else {
-            panic!("a list")
-        };
+        let Value::List(items) = parse(MIXED).unwrap() else { panic!("a list") };
         // The first f2 array carries the dtype's BUILD state (no code); the last one the memoised
         // constructor arguments ('f2', False, True).
         assert_eq!(numbers(&items[0], Expect::Float).unwrap(), vec![1.5, -2.0]);
         assert_eq!(number(&items[1], Expect::Integer).unwrap(), 7.0);
         assert_eq!(numbers(&items[2], Expect::Float).unwrap(), vec![3.0]);
         // Element sizes that cannot hold the expected kind are refused, not reinterpreted.
-        assert!(
-            number(&items[1], Expect::Float).is_ok(),
-            "8 bytes may be a float64"
-        );
+        assert!(number(&items[1], Expect::Float).is_ok(), "8 bytes may be a float64");
         let err = numbers(&items[0], Expect::Integer).unwrap();
-        assert_eq!(
-            err.len(),
-            2,
-            "2-byte elements read as int16 when no code says otherwise"
-        );
+        assert_eq!(err.len(), 2, "2-byte elements read as int16 when no code says otherwise");
     }
 
     #[test]
     fn wrong_kinds_name_what_was_found() {
-        assert!(
-            numbers(&Value::String("x".into()), Expect::Float)
-                .unwrap_err()
-                .contains("found a str")
-        );
-        assert!(
-            field(&Value::List(vec![]), "Params", "the file")
-                .unwrap_err()
-                .contains("expected a dict")
-        );
+        assert!(numbers(&Value::String("x".into()), Expect::Float).unwrap_err().contains("found a str"));
+        assert!(field(&Value::List(vec![]), "Params", "the file").unwrap_err().contains("expected a dict"));
         let big_endian = Value::Tuple(vec![
             Value::I64(3),
             Value::String(">".into()),
@@ -352,10 +279,6 @@ mod tests {
             Value::I64(0),
         ]);
         let scalar = Value::Tuple(vec![big_endian, Value::Bytes(vec![0; 8])]);
-        assert!(
-            number(&scalar, Expect::Integer)
-                .unwrap_err()
-                .contains("big-endian")
-        );
+        assert!(number(&scalar, Expect::Integer).unwrap_err().contains("big-endian"));
     }
 }

@@ -70,14 +70,9 @@ impl NeuronioWindows {
             hint: "no NeuronIO simulation files were given".into(),
         })?;
         let first = SimulationFile::read(&first_path)?;
-        let invalid = |reason: String| DataError::Corrupt {
-            path: first_path.clone(),
-            reason,
-        };
+        let invalid = |reason: String| DataError::Corrupt { path: first_path.clone(), reason };
         if plan.batch_size == 0 || plan.window == 0 || plan.batches == 0 {
-            return Err(invalid(
-                "batch size, window and batches must be at least 1".into(),
-            ));
+            return Err(invalid("batch size, window and batches must be at least 1".into()));
         }
         if plan.batch_size > first.simulations.len() {
             return Err(invalid(format!(
@@ -92,11 +87,9 @@ impl NeuronioWindows {
                 plan.window, plan.ignore_ms, first.duration_ms
             )));
         }
-        let per_file = (first.simulations.len() * first.duration_ms) as f64
-            / (plan.batch_size * plan.window) as f64;
+        let per_file = (first.simulations.len() * first.duration_ms) as f64 / (plan.batch_size * plan.window) as f64;
         let batches_per_file = ((plan.file_load_fraction * per_file) as usize).max(1);
-        let (simulations, duration_ms, channels) =
-            (first.simulations.len(), first.duration_ms, first.channels());
+        let (simulations, duration_ms, channels) = (first.simulations.len(), first.duration_ms, first.channels());
         Ok(Self {
             files: Arc::new(files),
             plan,
@@ -109,12 +102,9 @@ impl NeuronioWindows {
         })
     }
 
-    /// The same windows plan with the draw of another epoch.
-    pub fn for_epoch(&self, epoch: u64) -> Self {
-        Self {
-            epoch,
-            ..self.clone()
-        }
+    /// The same windows plan with the draw of another seed and epoch.
+    pub fn for_epoch(&self, seed: u64, epoch: u64) -> Self {
+        Self { epoch, plan: WindowPlan { seed, ..self.plan }, ..self.clone() }
     }
 
     /// Input channels per step.
@@ -132,8 +122,7 @@ impl NeuronioWindows {
         let p = &self.plan;
         let (batch, k) = (index / p.batch_size, index % p.batch_size);
         let block = batch / self.batches_per_file;
-        let file = StdRng::seed_from_u64(mix(&[p.seed, self.epoch, 1, block as u64]))
-            .random_range(0..self.files.len());
+        let file = StdRng::seed_from_u64(mix(&[p.seed, self.epoch, 1, block as u64])).random_range(0..self.files.len());
         let mut rng = StdRng::seed_from_u64(mix(&[p.seed, self.epoch, 2, batch as u64]));
         let sim = sample(&mut rng, self.simulations, p.batch_size).index(k);
         let mut rng = StdRng::seed_from_u64(mix(&[p.seed, self.epoch, 3, index as u64]));
@@ -184,15 +173,8 @@ impl Dataset<SequenceItem> for NeuronioWindows {
         file.write_inputs(sim, start, steps, &mut input);
         let spikes = file.spike_target(sim);
         let soma = file.soma_target(sim);
-        let values = (start..start + steps)
-            .flat_map(|t| [spikes[t], soma[t]])
-            .collect();
-        Ok(SequenceItem {
-            input,
-            steps,
-            features: self.channels,
-            target: Target::SpikeAndSoma { values },
-        })
+        let values = (start..start + steps).flat_map(|t| [spikes[t], soma[t]]).collect();
+        Ok(SequenceItem { input, steps, features: self.channels, target: Target::SpikeAndSoma { values } })
     }
 
     fn len(&self) -> usize {
