@@ -58,8 +58,10 @@ pub fn evaluation_files(data: &Path) -> Result<Vec<PathBuf>> {
         return Ok(vec![data.to_path_buf()]);
     }
     let test = data.join("Data_test");
-    let folder = if test.is_dir() && files_in(data).is_err() { test } else { data.to_path_buf() };
-    Ok(files_in(&folder)?)
+    match files_in(data) {
+        Err(_) if test.is_dir() => Ok(files_in(&test)?),
+        found => Ok(found?),
+    }
 }
 
 /// Stitched predictions and ground truth of one file, the soma aligned.

@@ -31,6 +31,24 @@ fn assert_clean_failure(o: &Output, expected: &[&str]) {
     }
 }
 
+/// `neurozoo import --from elmneuron --state STATE --config CONFIG --out OUT`, run in `cwd`.
+fn import_elmneuron(state: &Path, config: &Path, out: &str, cwd: &Path) -> Output {
+    neurozoo(
+        &[
+            "import",
+            "--from",
+            "elmneuron",
+            "--state",
+            state.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out,
+        ],
+        cwd,
+    )
+}
+
 #[test]
 fn import_then_predict_reproduces_every_golden_case() {
     let tmp = tempfile::tempdir().unwrap();
@@ -135,20 +153,7 @@ fn bad_inputs_give_clear_errors() {
 fn elmneuron_import_predict_and_info() {
     let case = common::golden_root().join("elm/neuronio-dm10");
     let tmp = tempfile::tempdir().unwrap();
-    let o = neurozoo(
-        &[
-            "import",
-            "--from",
-            "elmneuron",
-            "--state",
-            case.join("model_state.pt").to_str().unwrap(),
-            "--config",
-            case.join("model_config.json").to_str().unwrap(),
-            "--out",
-            "elm",
-        ],
-        tmp.path(),
-    );
+    let o = import_elmneuron(&case.join("model_state.pt"), &case.join("model_config.json"), "elm", tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("5852 trainable parameters"),
@@ -234,18 +239,10 @@ fn released_models_import_and_info_prints_the_authors_parameter_counts() {
     let tmp = tempfile::tempdir().unwrap();
     for (name, params) in table {
         let dir = models.join(name);
-        let o = neurozoo(
-            &[
-                "import",
-                "--from",
-                "elmneuron",
-                "--state",
-                dir.join("neuronio_best_model_state.pt").to_str().unwrap(),
-                "--config",
-                dir.join("model_config.json").to_str().unwrap(),
-                "--out",
-                name,
-            ],
+        let o = import_elmneuron(
+            &dir.join("neuronio_best_model_state.pt"),
+            &dir.join("model_config.json"),
+            name,
             tmp.path(),
         );
         assert!(o.status.success(), "{name}: {}", stderr(&o));
@@ -262,18 +259,10 @@ fn eval_neuronio_writes_its_report_and_refuses_bad_data() {
     let fixtures = root.join("crates/tasks/tests/fixtures/neuronio");
     let tmp = tempfile::tempdir().unwrap();
     let model = root.join("../shared/elmneuron-models/models/num_memory_10");
-    let o = neurozoo(
-        &[
-            "import",
-            "--from",
-            "elmneuron",
-            "--state",
-            model.join("neuronio_best_model_state.pt").to_str().unwrap(),
-            "--config",
-            model.join("model_config.json").to_str().unwrap(),
-            "--out",
-            "m10",
-        ],
+    let o = import_elmneuron(
+        &model.join("neuronio_best_model_state.pt"),
+        &model.join("model_config.json"),
+        "m10",
         tmp.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));

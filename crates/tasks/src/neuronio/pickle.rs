@@ -226,20 +226,7 @@ pub fn number(value: &Value, expect: Expect) -> Result<f64, String> {
 
 /// A dict key that must be a number (an int or a numpy scalar).
 pub fn key_number(key: &HashableValue, expect: Expect) -> Result<f64, String> {
-    fn back(h: &HashableValue) -> Value {
-        match h {
-            HashableValue::None => Value::None,
-            HashableValue::Bool(b) => Value::Bool(*b),
-            HashableValue::I64(i) => Value::I64(*i),
-            HashableValue::Int(i) => Value::Int(i.clone()),
-            HashableValue::F64(f) => Value::F64(*f),
-            HashableValue::Bytes(b) => Value::Bytes(b.clone()),
-            HashableValue::String(s) => Value::String(s.clone()),
-            HashableValue::Tuple(t) => Value::Tuple(t.iter().map(back).collect()),
-            HashableValue::FrozenSet(s) => Value::List(s.iter().map(back).collect()),
-        }
-    }
-    number(&back(key), expect)
+    number(&key.clone().into_value(), expect)
 }
 
 #[cfg(test)]
@@ -260,8 +247,8 @@ mod tests {
         assert_eq!(numbers(&items[2], Expect::Float).unwrap(), vec![3.0]);
         // Element sizes that cannot hold the expected kind are refused, not reinterpreted.
         assert!(number(&items[1], Expect::Float).is_ok(), "8 bytes may be a float64");
-        let err = numbers(&items[0], Expect::Integer).unwrap();
-        assert_eq!(err.len(), 2, "2-byte elements read as int16 when no code says otherwise");
+        let as_integers = numbers(&items[0], Expect::Integer).unwrap();
+        assert_eq!(as_integers.len(), 2, "2-byte elements read as int16 when no code says otherwise");
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct WindowPlan {
     pub seed: u64,
 }
 
+/// The one parsed file kept in memory, with its index in the file list; shared by clones.
+type FileCache = Arc<Mutex<Option<(usize, Arc<SimulationFile>)>>>;
+
 /// Windows of NeuronIO simulations with their spike and soma targets.
 #[derive(Clone, Debug)]
 pub struct NeuronioWindows {
@@ -46,7 +49,7 @@ pub struct NeuronioWindows {
     duration_ms: usize,
     channels: usize,
     batches_per_file: usize,
-    cache: Arc<Mutex<Option<(usize, Arc<SimulationFile>)>>>,
+    cache: FileCache,
 }
 
 fn mix(parts: &[u64]) -> u64 {
