@@ -18,6 +18,7 @@ use burn::prelude::*;
 pub mod idx;
 pub mod mnist;
 pub mod neuronio;
+pub mod pathfinder;
 pub mod sine;
 
 /// What can go wrong reading task data. Every variant names the file.
@@ -67,6 +68,19 @@ pub enum DataError {
         /// Value of the file.
         actual: String,
     },
+}
+
+/// SplitMix64 over `parts`: distinct tuples (seed, epoch, index, ...) give unrelated seeds.
+pub fn mix(parts: &[u64]) -> u64 {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for &p in parts {
+        state = state.wrapping_add(p).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        state = z ^ (z >> 31);
+    }
+    state
 }
 
 /// The error `Dataset::get` returns for an index past the end.

@@ -17,6 +17,7 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 
 use super::SimulationFile;
+use crate::mix;
 use crate::{DataError, SequenceItem, Target, out_of_range};
 
 /// How windows are drawn.
@@ -50,19 +51,6 @@ pub struct NeuronioWindows {
     channels: usize,
     batches_per_file: usize,
     cache: FileCache,
-}
-
-fn mix(parts: &[u64]) -> u64 {
-    // SplitMix64 over the parts: distinct (seed, epoch, block) give unrelated streams.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    for &p in parts {
-        state = state.wrapping_add(p).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        state = z ^ (z >> 31);
-    }
-    state
 }
 
 impl NeuronioWindows {
