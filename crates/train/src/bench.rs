@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use serde::Serialize;
@@ -14,7 +14,8 @@ use tasks::{BatchTarget, SequenceBatch};
 use crate::config::RunConfig;
 use crate::device::DeviceChoice;
 use crate::model::build_model;
-use crate::runner::{batch_loss, drop_inputs, mask_seed};
+use crate::recompute::training_step;
+use crate::runner::{drop_inputs, mask_seed};
 
 /// Benchmark results.
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +38,8 @@ pub struct BenchReport {
     pub samples_per_second: f64,
     /// Peak resident memory of the process (Linux), MiB.
     pub peak_rss_mib: Option<f64>,
+    /// Steps per recomputed BPTT segment, if any.
+    pub recompute_segment: Option<usize>,
 }
 
 /// Peak resident set size of this process in MiB (`VmHWM`), where the OS reports it.
@@ -55,6 +58,7 @@ pub fn bench(
     warmup: usize,
     batch_size: Option<usize>,
 ) -> Result<BenchReport> {
+    let recompute_segment = config.training.recompute_segment;
     let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
     let device = choice.autodiff_device();
     device.seed(config.seed);
@@ -85,8 +89,7 @@ pub fn bench(
             input: drop_inputs(data.input.clone(), model_config.input_dropout, mask_seed(config.seed, 0, i)),
             target: data.target.clone(),
         };
-        let (loss, _) = batch_loss(&model, &batch);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let (_, _, grads) = training_step(&model, &batch, recompute_segment);
         model = optimizer.step(config.training.learning_rate, model, grads);
         device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
         if i >= warmup {
@@ -104,6 +107,68 @@ pub fn bench(
         mean_step_seconds: mean,
         min_step_seconds: min,
         samples_per_second: batch as f64 / mean,
+        peak_rss_mib: peak_rss_mib(),
+        recompute_segment,
+    })
+}
+
+/// What iterating a task's training inputs costs, without a model.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataBenchReport {
+    /// Run name from the config.
+    pub name: String,
+    /// Items in the training split.
+    pub split_items: usize,
+    /// Items iterated.
+    pub items: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Seconds to build the dataset (read the index).
+    pub index_seconds: f64,
+    /// Seconds to read and batch the items onto the device.
+    pub seconds: f64,
+    /// Items per second.
+    pub items_per_second: f64,
+    /// Seconds one epoch of the whole split would take at that rate.
+    pub epoch_seconds: f64,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Iterates `limit` items (default: all) of the training split through the data loader and
+/// batcher onto the device, as training does, and times it.
+pub fn bench_data(config: &RunConfig, device: Option<&str>, limit: Option<usize>) -> Result<DataBenchReport> {
+    use burn::data::dataloader::DataLoaderBuilder;
+    use burn::data::dataset::Dataset;
+    let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
+    let device = choice.device();
+    let started = Instant::now();
+    let data = crate::data::build_dataset(&config.task, crate::data::Part::Train, config.training.batch_size)?;
+    let index_seconds = started.elapsed().as_secs_f64();
+    let split_items = data.len();
+    let items = limit.unwrap_or(split_items).min(split_items);
+    let data = burn::data::dataset::transform::PartialDataset::new(data, 0, items);
+    let batch_size = config.training.batch_size;
+    let loader =
+        DataLoaderBuilder::new(tasks::SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(data);
+    let started = Instant::now();
+    let mut seen = 0;
+    for batch in loader.iter() {
+        let batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
+        seen += batch.input.dims()[0];
+    }
+    device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = seen as f64 / seconds.max(1e-9);
+    Ok(DataBenchReport {
+        name: config.name.clone(),
+        split_items,
+        items: seen,
+        batch_size,
+        index_seconds,
+        seconds,
+        items_per_second: rate,
+        epoch_seconds: split_items as f64 / rate,
         peak_rss_mib: peak_rss_mib(),
     })
 }

@@ -351,6 +351,96 @@ pub enum TaskConfig {
         #[serde(default = "default_neuronio_valid_batches")]
         valid_batches: usize,
     },
+    /// LRA Pathfinder / Path-X (spec data.md §4, elm.md §2.3): `size × size` pixels, one per
+    /// step in row-major order, classified on the last step (connected or not). Reads the LRA
+    /// release layout, real or made by `neurozoo gen pathfinder` (then named synthetic).
+    Pathfinder {
+        /// The folder holding `pathfinder<size>/` (or `lra_release/pathfinder<size>/`).
+        #[serde(default = "default_lra_dir")]
+        data_dir: PathBuf,
+        /// 32 (Pathfinder), 64, 128 (Path-X) or 256.
+        size: usize,
+        /// `easy`, `intermediate` or `hard` (what LRA and the ELM paper use).
+        #[serde(default = "default_difficulty")]
+        difficulty: DifficultyName,
+        /// `one-hot` (the ELM paper: grey quantised to `levels`, one-hot) or `grey` (one input,
+        /// S4's normalisation to [−1, 1]).
+        #[serde(default)]
+        encoding: EncodingName,
+        /// Quantisation levels of the one-hot encoding (16 for Pathfinder, 8 for Path-X).
+        #[serde(default = "default_levels")]
+        levels: usize,
+        /// Seed of the 80/10/10 split.
+        #[serde(default = "default_split_seed")]
+        split_seed: u64,
+        /// Which part the per-epoch and final scores use: `test` (as the other tasks) or
+        /// `valid`.
+        #[serde(default)]
+        eval_split: EvalSplit,
+        /// Use only the first N training images (quick runs).
+        #[serde(default)]
+        train_limit: Option<usize>,
+        /// Use only the first N evaluation images.
+        #[serde(default)]
+        test_limit: Option<usize>,
+    },
+}
+
+/// Pathfinder difficulty, as written in configs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DifficultyName {
+    /// `curv_baseline`.
+    Easy,
+    /// `curv_contour_length_9`.
+    Intermediate,
+    /// `curv_contour_length_14`.
+    Hard,
+}
+
+impl From<DifficultyName> for tasks::pathfinder::Difficulty {
+    fn from(d: DifficultyName) -> Self {
+        match d {
+            DifficultyName::Easy => tasks::pathfinder::Difficulty::Easy,
+            DifficultyName::Intermediate => tasks::pathfinder::Difficulty::Intermediate,
+            DifficultyName::Hard => tasks::pathfinder::Difficulty::Hard,
+        }
+    }
+}
+
+/// Pixel encoding, as written in configs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncodingName {
+    /// Quantised and one-hot.
+    #[default]
+    OneHot,
+    /// One normalised grey value.
+    Grey,
+}
+
+/// Which part of the Pathfinder split is scored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvalSplit {
+    /// The 10 % test part.
+    #[default]
+    Test,
+    /// The 10 % validation part.
+    Valid,
+}
+
+fn default_lra_dir() -> PathBuf {
+    PathBuf::from("data/lra_release")
+}
+fn default_difficulty() -> DifficultyName {
+    DifficultyName::Hard
+}
+fn default_levels() -> usize {
+    16
+}
+fn default_split_seed() -> u64 {
+    42
 }
 
 fn default_neuronio_dir() -> PathBuf {
@@ -428,6 +518,11 @@ pub struct TrainingConfig {
     /// after the last; `--resume` continues from the newest one.
     #[serde(default = "one_usize")]
     pub checkpoint_every: usize,
+    /// Backpropagate through time by recomputation in segments of this many steps: memory
+    /// `O(T/K + K)` instead of `O(T)` for about one extra forward pass, same gradients (ELM
+    /// classifiers only; Path-X needs it). Absent: plain BPTT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recompute_segment: Option<usize>,
 }
 
 fn default_eval_batch() -> usize {
@@ -535,6 +630,18 @@ impl RunConfig {
                     "`task.inputs`, `task.outputs` and `task.steps` must be at least 1"
                 )
             }
+            TaskConfig::Pathfinder { size, levels, encoding, train_limit, test_limit, .. } => {
+                ensure!(
+                    matches!(size, 32 | 64 | 128 | 256),
+                    "`task.size` = {size}: the LRA release has 32, 64, 128 and 256"
+                );
+                ensure!(
+                    *encoding == EncodingName::Grey || (2..=256).contains(levels),
+                    "`task.levels` = {levels} must be in 2..=256"
+                );
+                ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
+                ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
+            }
             TaskConfig::Neuronio { segments, window, file_load_fraction, batches_per_epoch, valid_batches, .. } => {
                 ensure!(*segments > 0 && *window > 0, "`task.segments` and `task.window` must be at least 1");
                 ensure!(
@@ -546,6 +653,13 @@ impl RunConfig {
                     "`task.batches_per_epoch` and `task.valid_batches` must be at least 1"
                 );
             }
+        }
+        if let Some(k) = t.recompute_segment {
+            ensure!(k > 0, "`training.recompute_segment` must be at least 1");
+            ensure!(
+                m.kind == ModelKind::Elm && self.task.is_classification(),
+                "`training.recompute_segment` applies to an ELM classifying on the last step"
+            );
         }
         let (input, output) = self.task.io_sizes();
         if let Some(i) = m.input_size {
@@ -578,6 +692,8 @@ impl TaskConfig {
             TaskConfig::Sine { .. } => (1, 1),
             TaskConfig::Shape { inputs, outputs, .. } => (*inputs, *outputs),
             TaskConfig::Neuronio { segments, .. } => (2 * segments, 2),
+            TaskConfig::Pathfinder { encoding: EncodingName::Grey, .. } => (1, 2),
+            TaskConfig::Pathfinder { levels, .. } => (*levels, 2),
         }
     }
 
@@ -588,13 +704,14 @@ impl TaskConfig {
             TaskConfig::Mnist { .. } => 784,
             TaskConfig::Sine { steps } | TaskConfig::Shape { steps, .. } => *steps,
             TaskConfig::Neuronio { window, .. } => *window,
+            TaskConfig::Pathfinder { size, .. } => size * size,
         }
     }
 
     /// Whether the task is classification on the last step.
     pub fn is_classification(&self) -> bool {
         match self {
-            TaskConfig::Mnist { .. } => true,
+            TaskConfig::Mnist { .. } | TaskConfig::Pathfinder { .. } => true,
             TaskConfig::Sine { .. } | TaskConfig::Neuronio { .. } => false,
             TaskConfig::Shape { classification, .. } => *classification,
         }
@@ -628,7 +745,7 @@ mod tests {
                 }
             }
         }
-        assert!(count >= 39, "{count} configs");
+        assert!(count >= 44, "{count} configs");
     }
 
     fn with(replace: &str, by: &str) -> String {

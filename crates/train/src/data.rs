@@ -16,9 +16,10 @@ use tasks::SequenceItem;
 use tasks::mnist::{MNIST_FILES, MnistFile, MnistImages, MnistSequences, SequenceMode, Split, locate, sha256_hex};
 use tasks::neuronio::NeuronioSplit;
 use tasks::neuronio::windows::{NeuronioWindows, WindowPlan};
+use tasks::pathfinder::{PathfinderIndex, PathfinderPart, PathfinderSequences, PixelEncoding, level_dir};
 use tasks::sine::SinePatterns;
 
-use crate::config::{SequenceKind, TaskConfig};
+use crate::config::{DifficultyName, EncodingName, EvalSplit, SequenceKind, TaskConfig};
 use crate::fsutil::write_atomic;
 
 /// The public locations of the gzipped MNIST files, tried in order.
@@ -40,6 +41,8 @@ pub enum TaskDataset {
     Sine(SinePatterns),
     /// NeuronIO windows.
     Neuronio(NeuronioWindows),
+    /// Pathfinder pixel sequences.
+    Pathfinder(PathfinderSequences),
 }
 
 impl TaskDataset {
@@ -57,6 +60,11 @@ impl TaskDataset {
     pub fn loader_shuffles(&self) -> bool {
         !matches!(self, TaskDataset::Neuronio(_))
     }
+
+    /// Whether items are classified on the last step.
+    pub fn is_classification(&self) -> bool {
+        matches!(self, TaskDataset::Mnist(_) | TaskDataset::Pathfinder(_))
+    }
 }
 
 impl Dataset<SequenceItem> for TaskDataset {
@@ -65,6 +73,7 @@ impl Dataset<SequenceItem> for TaskDataset {
             TaskDataset::Mnist(d) => d.get(index),
             TaskDataset::Sine(d) => d.get(index),
             TaskDataset::Neuronio(d) => d.get(index),
+            TaskDataset::Pathfinder(d) => d.get(index),
         }
     }
 
@@ -73,6 +82,7 @@ impl Dataset<SequenceItem> for TaskDataset {
             TaskDataset::Mnist(d) => d.len(),
             TaskDataset::Sine(d) => d.len(),
             TaskDataset::Neuronio(d) => d.len(),
+            TaskDataset::Pathfinder(d) => d.len(),
         }
     }
 }
@@ -138,10 +148,48 @@ pub fn build_dataset(task: &TaskConfig, part: Part, batch_size: usize) -> Result
             };
             Ok(TaskDataset::Neuronio(NeuronioWindows::new(files, plan)?))
         }
+        TaskConfig::Pathfinder {
+            data_dir,
+            size,
+            difficulty,
+            encoding,
+            levels,
+            split_seed,
+            eval_split,
+            train_limit,
+            test_limit,
+        } => {
+            let index = pathfinder_index(data_dir, *size, *difficulty)?;
+            let (split, limit) = match (part, eval_split) {
+                (Part::Train, _) => (PathfinderPart::Train, *train_limit),
+                (Part::Test, EvalSplit::Test) => (PathfinderPart::Test, *test_limit),
+                (Part::Test, EvalSplit::Valid) => (PathfinderPart::Valid, *test_limit),
+            };
+            let encoding = match encoding {
+                EncodingName::OneHot => PixelEncoding::OneHot { levels: *levels },
+                EncodingName::Grey => PixelEncoding::Grey,
+            };
+            let indices = index.split(split, *split_seed);
+            Ok(TaskDataset::Pathfinder(PathfinderSequences::new(&index, indices, *size, encoding).with_limit(limit)))
+        }
         TaskConfig::Shape { .. } => bail!(
             "task kind `shape` only describes tensor sizes for `neurozoo bench` and `info`; it has no data to train or evaluate on"
         ),
     }
+}
+
+/// The index of a Pathfinder level, with an error that says where the data comes from.
+pub fn pathfinder_index(data_dir: &Path, size: usize, difficulty: DifficultyName) -> Result<PathfinderIndex> {
+    let dir = level_dir(data_dir, size, difficulty.into());
+    PathfinderIndex::read(&dir).with_context(|| {
+        format!(
+            "Pathfinder {size} {difficulty:?} is not readable in {}: put the LRA release there \
+             (lra_release.gz from storage.googleapis.com/long-range-arena; it cannot be downloaded here), \
+             or generate synthetic data with `neurozoo gen pathfinder --size {size} --out {}`",
+            dir.display(),
+            data_dir.display()
+        )
+    })
 }
 
 /// Makes sure the four MNIST files are in `dir`, fetching the missing ones.

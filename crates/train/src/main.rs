@@ -102,10 +102,29 @@ enum Command {
         /// Batch size (default: the config's).
         #[arg(long)]
         batch_size: Option<usize>,
+        /// Recompute BPTT in segments of this many steps (overrides
+        /// `training.recompute_segment`; 0 turns it off).
+        #[arg(long)]
+        recompute_segment: Option<usize>,
         /// Device override.
         #[arg(long)]
         device: Option<String>,
     },
+    /// Time reading and batching a task's training inputs, without a model (peak memory too).
+    BenchData {
+        /// TOML config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Items to read (default: the whole training split).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Device the batches go to.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Generate synthetic data in a real data set's layout.
+    #[command(subcommand)]
+    Gen(GenCommand),
     /// Random-silencing robustness (GLIFR paper §3.7): silence a fraction of hidden neurons,
     /// evaluate the test set, mean and SD over draws; writes silencing.csv and silencing.png.
     Silence {
@@ -168,6 +187,13 @@ enum Command {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum GenCommand {
+    /// LRA Pathfinder / Path-X images in the release layout (Linsley et al. 2018 algorithm,
+    /// LRA's settings), marked synthetic.
+    Pathfinder(train::generate::PathfinderArgs),
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<RunConfig> {
@@ -255,14 +281,24 @@ fn run(cli: Cli) -> Result<()> {
             let choice = DeviceChoice::resolve(device.as_deref(), None)?;
             train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), memory.as_deref(), choice)?;
         }
-        Command::Bench { config, steps, warmup, batch_size, device } => {
+        Command::Bench { config, steps, warmup, batch_size, recompute_segment, device } => {
             if steps == 0 {
                 bail!("--steps must be at least 1");
             }
-            let config = RunConfig::load(&config)?;
+            let mut config = RunConfig::load(&config)?;
+            if let Some(k) = recompute_segment {
+                config.training.recompute_segment = (k > 0).then_some(k);
+                config.validate().context("--recompute-segment")?;
+            }
             let report = train::bench::bench(&config, device.as_deref(), steps, warmup, batch_size)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
+        Command::BenchData { config, limit, device } => {
+            let config = RunConfig::load(&config)?;
+            let report = train::bench::bench_data(&config, device.as_deref(), limit)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Gen(GenCommand::Pathfinder(args)) => train::generate::gen_pathfinder(&args)?,
         Command::Silence { run, fractions, draws, seed, out, device } => {
             let options = train::silence::SilenceOptions { fractions, draws, seed, device };
             let points = train::silence::silence(&run, out.as_deref(), &options)?;

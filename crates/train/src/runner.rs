@@ -22,7 +22,7 @@ use anyhow::{Context, Result, bail, ensure};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::Dataset;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use tasks::{BatchTarget, SequenceBatch, SequenceBatcher};
@@ -33,6 +33,7 @@ use crate::device::DeviceChoice;
 use crate::fsutil::write_atomic;
 use crate::model::{Model, SavedModel, build_model, load_checkpoint, save_checkpoint};
 use crate::optim::{learning_rate, optimizer};
+use crate::recompute::training_step;
 
 /// How many complete checkpoints a run keeps.
 const KEEP_CHECKPOINTS: usize = 2;
@@ -172,7 +173,7 @@ pub fn evaluate(
     seed: u64,
     device: &Device,
 ) -> Result<Evaluation> {
-    let classification = matches!(dataset, TaskDataset::Mnist(_));
+    let classification = dataset.is_classification();
     let model = model.valid();
     let loader =
         DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
@@ -330,10 +331,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             let mut batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
             batch.input = drop_inputs(batch.input, input_dropout, mask_seed(config.seed, epoch as u64, i));
             let b = batch.input.dims()[0];
-            let (loss, correct) = batch_loss(&model, &batch);
-            let loss_value: f64 = loss.clone().into_scalar::<f64>();
+            let (loss_value, correct, grads) = training_step(&model, &batch, t.recompute_segment);
             ensure!(loss_value.is_finite(), "the training loss became {loss_value} in epoch {epoch}");
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
             let step = (epoch - 1) * batches_per_epoch + i;
             model = optimizer.step(learning_rate(t.lr_schedule, t.learning_rate, step, total_batches), model, grads);
             totals.loss += loss_value * b as f64;
@@ -454,6 +453,20 @@ pub fn describe_task(config: &RunConfig) -> String {
         crate::config::TaskConfig::Shape { inputs, outputs, steps, .. } => format!("shape {steps}×{inputs}→{outputs}"),
         crate::config::TaskConfig::Neuronio { window, data_dir, .. } => {
             format!("neuronio windows of {window} ms from {}", data_dir.display())
+        }
+        crate::config::TaskConfig::Pathfinder { data_dir, size, difficulty, encoding, levels, .. } => {
+            // Generated data must never pass for the LRA release in a summary.
+            let origin = match crate::data::pathfinder_index(data_dir, *size, *difficulty) {
+                Ok(index) if index.synthetic => "SYNTHETIC (neurozoo gen pathfinder), not LRA",
+                Ok(_) => "LRA release",
+                Err(_) => "data not found",
+            };
+            let encoding = match encoding {
+                crate::config::EncodingName::OneHot => format!("one-hot {levels} levels"),
+                crate::config::EncodingName::Grey => "grey".into(),
+            };
+            let difficulty = format!("{difficulty:?}").to_lowercase();
+            format!("pathfinder{size} {difficulty} ({origin}), {encoding}, from {}", data_dir.display())
         }
     }
 }
