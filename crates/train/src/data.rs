@@ -148,34 +148,46 @@ pub fn build_dataset(task: &TaskConfig, part: Part, batch_size: usize) -> Result
             };
             Ok(TaskDataset::Neuronio(NeuronioWindows::new(files, plan)?))
         }
-        TaskConfig::Pathfinder {
-            data_dir,
-            size,
-            difficulty,
-            encoding,
-            levels,
-            split_seed,
-            eval_split,
-            train_limit,
-            test_limit,
-        } => {
-            let index = pathfinder_index(data_dir, *size, *difficulty)?;
-            let (split, limit) = match (part, eval_split) {
-                (Part::Train, _) => (PathfinderPart::Train, *train_limit),
-                (Part::Test, EvalSplit::Test) => (PathfinderPart::Test, *test_limit),
-                (Part::Test, EvalSplit::Valid) => (PathfinderPart::Valid, *test_limit),
-            };
-            let encoding = match encoding {
-                EncodingName::OneHot => PixelEncoding::OneHot { levels: *levels },
-                EncodingName::Grey => PixelEncoding::Grey,
-            };
-            let indices = index.split(split, *split_seed);
-            Ok(TaskDataset::Pathfinder(PathfinderSequences::new(&index, indices, *size, encoding).with_limit(limit)))
+        TaskConfig::Pathfinder { data_dir, size, difficulty, .. } => {
+            Ok(pathfinder_part(task, &pathfinder_index(data_dir, *size, *difficulty)?, part))
         }
         TaskConfig::Shape { .. } => bail!(
             "task kind `shape` only describes tensor sizes for `neurozoo bench` and `info`; it has no data to train or evaluate on"
         ),
     }
+}
+
+/// The training and the evaluation split of a run. Pathfinder reads its index (a stat of every
+/// image) once for both.
+pub fn build_train_and_test(
+    task: &TaskConfig,
+    train_batch: usize,
+    test_batch: usize,
+) -> Result<(TaskDataset, TaskDataset)> {
+    if let TaskConfig::Pathfinder { data_dir, size, difficulty, .. } = task {
+        let index = pathfinder_index(data_dir, *size, *difficulty)?;
+        return Ok((pathfinder_part(task, &index, Part::Train), pathfinder_part(task, &index, Part::Test)));
+    }
+    Ok((build_dataset(task, Part::Train, train_batch)?, build_dataset(task, Part::Test, test_batch)?))
+}
+
+/// One part of a Pathfinder level, from its index.
+fn pathfinder_part(task: &TaskConfig, index: &PathfinderIndex, part: Part) -> TaskDataset {
+    let TaskConfig::Pathfinder { size, encoding, levels, split_seed, eval_split, train_limit, test_limit, .. } = task
+    else {
+        unreachable!("pathfinder_part is called for Pathfinder tasks");
+    };
+    let (split, limit) = match (part, eval_split) {
+        (Part::Train, _) => (PathfinderPart::Train, *train_limit),
+        (Part::Test, EvalSplit::Test) => (PathfinderPart::Test, *test_limit),
+        (Part::Test, EvalSplit::Valid) => (PathfinderPart::Valid, *test_limit),
+    };
+    let encoding = match encoding {
+        EncodingName::OneHot => PixelEncoding::OneHot { levels: *levels },
+        EncodingName::Grey => PixelEncoding::Grey,
+    };
+    let indices = index.split(split, *split_seed);
+    TaskDataset::Pathfinder(PathfinderSequences::new(index, indices, *size, encoding).with_limit(limit))
 }
 
 /// The index of a Pathfinder level, with an error that says where the data comes from.

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use tasks::pathfinder::Difficulty;
-use tasks::pathfinder::generate::{GeneratorParams, balanced_labels, generate_image};
-use tasks::pathfinder::write::{GenerateOptions, image_seed, write_dataset, write_grid};
+use tasks::pathfinder::generate::GeneratorParams;
+use tasks::pathfinder::write::{GenerateOptions, write_dataset, write_grid};
+use tasks::pathfinder::{Difficulty, PathfinderIndex, read_png};
 
 /// Difficulty on the command line.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -88,7 +88,7 @@ pub fn gen_pathfinder(args: &PathfinderArgs) -> Result<()> {
     params.validate().map_err(|e| anyhow::anyhow!("invalid generator parameters: {e}"))?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let options = GenerateOptions {
-        params: params.clone(),
+        params,
         difficulty: args.difficulty.into(),
         count: args.count,
         per_folder: args.per_folder,
@@ -106,16 +106,13 @@ pub fn gen_pathfinder(args: &PathfinderArgs) -> Result<()> {
         report.images as f64 / seconds
     );
     if let Some(path) = &args.grid {
-        // The first images written, regenerated from their seeds (folder k, image n).
-        let images = (0..args.grid_count.min(args.count))
-            .map(|i| {
-                let (k, n) = (i / args.per_folder, i % args.per_folder);
-                let in_folder = args.per_folder.min(args.count - k * args.per_folder);
-                let labels = balanced_labels(in_folder, image_seed(args.seed, k, usize::MAX));
-                let image =
-                    generate_image(&params, labels[n], image_seed(args.seed, k, n)).map_err(anyhow::Error::msg)?;
-                Ok((image.pixels, image.label))
-            })
+        // The first images written, read back as a loader sees them.
+        let index = PathfinderIndex::read(&report.dir)?;
+        let images = index
+            .entries
+            .iter()
+            .take(args.grid_count)
+            .map(|e| Ok((read_png(&index.dir.join(&e.image), args.size)?, e.label)))
             .collect::<Result<Vec<_>>>()?;
         write_grid(path, &images, args.size, 4).with_context(|| format!("writing {}", path.display()))?;
         println!("preview: {}", path.display());

@@ -342,7 +342,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}: {}", config.name, train::runner::describe_model(&config));
             println!(
                 "task: {} ({} steps × {} inputs → {} outputs)",
-                train::runner::describe_task(&config),
+                train::runner::describe_task(&config, None),
                 config.task.sequence_length(),
                 input,
                 output

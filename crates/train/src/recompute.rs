@@ -15,14 +15,13 @@
 //! about one extra forward pass. The gradients are those of plain BPTT, up to float rounding
 //! (tested).
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use elm::{Elm, ElmState};
 use tasks::{BatchTarget, SequenceBatch};
 
 use crate::model::Model;
-use crate::runner::batch_loss;
+use crate::runner::{batch_loss, classification_loss};
 
 /// The loss of a batch, its number of correct predictions, and the parameter gradients.
 /// `segment` asks for recomputation in segments of that many steps; it applies to an ELM
@@ -72,12 +71,8 @@ fn elm_segmented(
         let (_, _, end) = elm.run(slice(&input, bound), start.clone(), false);
         let objective = match upstream.take() {
             None => {
-                let logits = elm.readout.forward(end.memory);
-                let loss =
-                    CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), classes.clone());
-                loss_value = loss.clone().into_scalar::<f64>();
-                correct = logits.argmax(1).squeeze_dim::<1>(1).equal(classes.clone()).int().sum().into_scalar::<i64>()
-                    as usize;
+                let (loss, right) = classification_loss(elm.readout.forward(end.memory), &classes);
+                (loss_value, correct) = (loss.clone().into_scalar::<f64>(), right);
                 loss
             }
             Some(g) => (end.trace * g.trace.autodiff()).sum() + (end.memory * g.memory.autodiff()).sum(),

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use tasks::{BatchTarget, SequenceBatch, SequenceBatcher};
 
 use crate::config::{LrSchedule, RunConfig};
-use crate::data::{Part, TaskDataset, build_dataset};
+use crate::data::{TaskDataset, build_train_and_test};
 use crate::device::DeviceChoice;
 use crate::fsutil::write_atomic;
 use crate::model::{Model, SavedModel, build_model, load_checkpoint, save_checkpoint};
@@ -142,15 +142,17 @@ pub fn spike_and_soma_loss(output: Tensor<3>, target: Tensor<3>) -> Tensor<1> {
     bce * 0.5 + soma * 0.5
 }
 
+/// Cross-entropy of last-step `logits` `[B,classes]` and the number of correct predictions.
+pub fn classification_loss(logits: Tensor<2>, classes: &Tensor<1, Int>) -> (Tensor<1>, usize) {
+    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), classes.clone());
+    let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(classes.clone()).int().sum().into_scalar::<i64>();
+    (loss, correct as usize)
+}
+
 /// Loss of a batch and the number of correct predictions (0 for regression).
 pub fn batch_loss(model: &Model, batch: &SequenceBatch) -> (Tensor<1>, usize) {
     match &batch.target {
-        BatchTarget::Classes(classes) => {
-            let logits = model.forward_last(batch.input.clone());
-            let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), classes.clone());
-            let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(classes.clone()).int().sum().into_scalar::<i64>();
-            (loss, correct as usize)
-        }
+        BatchTarget::Classes(classes) => classification_loss(model.forward_last(batch.input.clone()), classes),
         BatchTarget::SpikeAndSoma(target) => {
             (spike_and_soma_loss(model.forward(batch.input.clone()), target.clone()), 0)
         }
@@ -272,8 +274,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         );
     }
 
-    let train_set = build_dataset(&config.task, Part::Train, config.training.batch_size)?;
-    let test_set = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
+    let (train_set, test_set) =
+        build_train_and_test(&config.task, config.training.batch_size, config.training.eval_batch_size)?;
     let model_config = config.resolved_model();
 
     device.seed(config.seed);
@@ -381,7 +383,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     let summary = Summary {
         name: config.name.clone(),
         model: describe_model(config),
-        task: describe_task(config),
+        task: describe_task(config, Some(&test_set)),
         device: choice.name().into(),
         epochs: t.epochs,
         test,
@@ -445,8 +447,9 @@ pub fn describe_model(config: &RunConfig) -> String {
     )
 }
 
-/// A one-line description of the task for summaries.
-pub fn describe_task(config: &RunConfig) -> String {
+/// A one-line description of the task for summaries. `data`, the run's dataset when at hand,
+/// spares reading the Pathfinder index again to tell generated data from the release.
+pub fn describe_task(config: &RunConfig, data: Option<&TaskDataset>) -> String {
     match &config.task {
         crate::config::TaskConfig::Mnist { sequence, .. } => format!("mnist-{sequence:?}").to_lowercase(),
         crate::config::TaskConfig::Sine { .. } => "sine".into(),
@@ -456,10 +459,14 @@ pub fn describe_task(config: &RunConfig) -> String {
         }
         crate::config::TaskConfig::Pathfinder { data_dir, size, difficulty, encoding, levels, .. } => {
             // Generated data must never pass for the LRA release in a summary.
-            let origin = match crate::data::pathfinder_index(data_dir, *size, *difficulty) {
-                Ok(index) if index.synthetic => "SYNTHETIC (neurozoo gen pathfinder), not LRA",
-                Ok(_) => "LRA release",
-                Err(_) => "data not found",
+            let synthetic = match data {
+                Some(TaskDataset::Pathfinder(d)) => Some(d.synthetic()),
+                _ => crate::data::pathfinder_index(data_dir, *size, *difficulty).ok().map(|index| index.synthetic),
+            };
+            let origin = match synthetic {
+                Some(true) => "SYNTHETIC (neurozoo gen pathfinder), not LRA",
+                Some(false) => "LRA release",
+                None => "data not found",
             };
             let encoding = match encoding {
                 crate::config::EncodingName::OneHot => format!("one-hot {levels} levels"),

@@ -358,11 +358,7 @@ impl Generator<'_> {
         let mut trial = 0;
         while trial <= self.p.max_paddle_retrial {
             let orientation = self.random_orientation();
-            let reversed = if orientation + std::f64::consts::PI < std::f64::consts::PI {
-                orientation + std::f64::consts::PI
-            } else {
-                orientation - std::f64::consts::PI
-            };
+            let reversed = flip_by_pi(orientation);
             let kernel = self.seed_kernel(orientation);
             let in_band = |y: usize, x: usize| y < border || x < border || y + border >= h || x + border >= w;
             // The mask with its border widened, dilated by the kernel, at one pixel.

@@ -270,6 +270,7 @@ pub struct PathfinderSequences {
     indices: Arc<Vec<usize>>,
     side: usize,
     encoding: PixelEncoding,
+    synthetic: bool,
 }
 
 impl PathfinderSequences {
@@ -281,7 +282,13 @@ impl PathfinderSequences {
             indices: Arc::new(indices),
             side,
             encoding,
+            synthetic: index.synthetic,
         }
+    }
+
+    /// Whether the images were made by our generator.
+    pub fn synthetic(&self) -> bool {
+        self.synthetic
     }
 
     /// Only the first `limit` items (quick runs).

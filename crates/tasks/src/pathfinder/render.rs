@@ -198,16 +198,11 @@ pub fn disc(radius: usize) -> Grid<bool> {
 /// `cv2.dilate(image, kernel)`: the maximum of the image over the kernel's support, centred on
 /// each pixel; outside the image counts as nothing.
 pub fn dilate(image: &Grid<f64>, kernel: &Grid<bool>) -> Grid<f64> {
-    let (ay, ax) = ((kernel.height / 2) as i64, (kernel.width / 2) as i64);
-    let offsets: Vec<(i64, i64)> = (0..kernel.height)
-        .flat_map(|ky| (0..kernel.width).map(move |kx| (ky, kx)))
-        .filter(|&(ky, kx)| kernel.at(ky, kx))
-        .map(|(ky, kx)| (ky as i64 - ay, kx as i64 - ax))
-        .collect();
+    let offsets = kernel_offsets(kernel);
     let mut out = Grid::new(image.height, image.width);
-    for y in 0..image.height as i64 {
-        for x in 0..image.width as i64 {
-            out.set(y as usize, x as usize, dilated_at(image, &offsets, y, x));
+    for y in 0..image.height {
+        for x in 0..image.width {
+            out.set(y, x, dilated_at(image, &offsets, y as i64, x as i64));
         }
     }
     out
