@@ -382,7 +382,9 @@ pub fn resample_elements<const S: usize, const D: usize>(
     let count: usize = target_shape.iter().product();
     let indices =
         Tensor::<1>::random([count], Distribution::Uniform(0.0, n as f64), device).floor().int().clamp(0, n as i64 - 1);
-    pool.select(0, indices).reshape(target_shape)
+    // Detached: the source may be a tracked parameter (a checkpoint loaded on an autodiff
+    // device), and the result must become a leaf parameter of its own.
+    pool.select(0, indices).reshape(target_shape).detach()
 }
 
 impl Glifr {
