@@ -3,10 +3,12 @@
 //! integration tests drive the same code.
 
 pub mod bench;
+pub mod clusters;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod eval_neuronio;
+pub mod experiment;
 pub mod fsutil;
 pub mod generate;
 pub mod import;

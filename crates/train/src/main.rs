@@ -125,6 +125,35 @@ enum Command {
     /// Generate synthetic data in a real data set's layout.
     #[command(subcommand)]
     Gen(GenCommand),
+    /// A model table of the GLIFR paper: every model, N trials, het models from their trial's
+    /// LHet/LHetA; resumable; writes table.md, table.csv and trials.csv beside the paper's numbers.
+    Experiment {
+        /// lmnist-table, pmnist-table or sine-table.
+        #[arg(value_enum)]
+        table: TableArg,
+        /// Trials (the paper: 10).
+        #[arg(long, default_value_t = 3)]
+        trials: usize,
+        /// Index of the first trial (seed = config seed + trial).
+        #[arg(long, default_value_t = 0)]
+        first_trial: usize,
+        /// Models (rnn,lstm,hom,homa,lhet,lheta,fhet,rhet,fheta,rheta); default: those the
+        /// paper reports. A het model brings its LHet/LHetA source.
+        #[arg(long, value_delimiter = ',')]
+        models: Option<Vec<String>>,
+        /// Epochs per run (default: the paper's, from the configs).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Folder of the runs and tables (default: runs/<table>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// MNIST folder (default: the configs' data/mnist).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Device override.
+        #[arg(long)]
+        device: Option<String>,
+    },
     /// Random-silencing robustness (GLIFR paper §3.7): silence a fraction of hidden neurons,
     /// evaluate the test set, mean and SD over draws; writes silencing.csv and silencing.png.
     Silence {
@@ -141,6 +170,20 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Folder for silencing.csv and silencing.png (default: the first run's directory).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Device override.
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// Parameter clusters of a trained GLIFR run (GLIFR paper §3.8): Ward clustering of each
+    /// neuron's [θ, k_m, r_j, k_j, a_j], k by the Calinski–Harabasz score; writes clusters.csv,
+    /// cluster_scores.csv, parameter histograms and f–I curves by cluster.
+    Clusters {
+        /// A GLIFR run directory (or checkpoint directory).
+        #[arg(long)]
+        run: PathBuf,
+        /// Output folder (default: <run>/clusters).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Device override.
@@ -187,6 +230,19 @@ enum Command {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TableArg {
+    /// Line-by-line MNIST (10 models, accuracy).
+    #[value(name = "lmnist-table")]
+    Lmnist,
+    /// Pixel-by-pixel MNIST (RNN, LHetA, RHetA by default).
+    #[value(name = "pmnist-table")]
+    Pmnist,
+    /// Sine generation (10 models, MSE).
+    #[value(name = "sine-table")]
+    Sine,
 }
 
 #[derive(Subcommand, Debug)]
@@ -299,6 +355,29 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Gen(GenCommand::Pathfinder(args)) => train::generate::gen_pathfinder(&args)?,
+        Command::Experiment { table, trials, first_trial, models, epochs, out, data_dir, device } => {
+            use train::experiment::{ExperimentOptions, Table, run_experiment};
+            let table = match table {
+                TableArg::Lmnist => Table::Lmnist,
+                TableArg::Pmnist => Table::Pmnist,
+                TableArg::Sine => Table::Sine,
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from("runs").join(table.name()));
+            let options = ExperimentOptions {
+                trials,
+                first_trial,
+                models,
+                epochs,
+                out: out.clone(),
+                data_dir,
+                device,
+                quiet: false,
+            };
+            let results = run_experiment(table, &options)?;
+            let trained = results.iter().filter(|r| r.trained_now).count();
+            println!("{}", std::fs::read_to_string(out.join("table.md")).context("reading the table back")?);
+            println!("{} runs ({trained} trained now) → {}", results.len(), out.display());
+        }
         Command::Silence { run, fractions, draws, seed, out, device } => {
             let options = train::silence::SilenceOptions { fractions, draws, seed, device };
             let points = train::silence::silence(&run, out.as_deref(), &options)?;
@@ -306,6 +385,27 @@ fn run(cli: Cli) -> Result<()> {
             for p in points {
                 println!("{},{},{},{},{:.4},{:.4}", p.run, p.fraction, p.silenced, p.draws, p.mean, p.sd);
             }
+        }
+        Command::Clusters { run, out, device } => {
+            let report = train::clusters::clusters(&run, out.as_deref(), device.as_deref())?;
+            let c = &report.clustering;
+            println!("k,calinski_harabasz");
+            for (k, score) in &c.scores {
+                println!("{k},{score:.2}");
+            }
+            let sizes: Vec<String> = report.sizes.iter().map(ToString::to_string).collect();
+            println!(
+                "{} neurons: best k = {} (Calinski–Harabasz {:.2}) → {} cluster(s), sizes {}",
+                report.neurons,
+                c.best_k,
+                c.scores.iter().find(|(k, _)| *k == c.best_k).map_or(f64::NAN, |s| s.1),
+                c.reported,
+                sizes.join("/")
+            );
+            for (name, (mean, sd)) in report.parameters.iter().zip(&report.parameter_mean_sd) {
+                println!("  {name}: {mean:.4} ± {sd:.4}");
+            }
+            println!("→ {}", out.unwrap_or_else(|| run.join("clusters")).display());
         }
         Command::EvalNeuronio { checkpoint, data, window, burn_in, ignore_ms, max_spikes, batch_size, out, device } => {
             let device = DeviceChoice::resolve(device.as_deref(), None)?.device();
