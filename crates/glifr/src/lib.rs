@@ -3,11 +3,13 @@
 //!
 //! * [`glifr`]: the GLIFR cell, its homogeneous and heterogeneous inits.
 //! * [`baselines`]: the tanh RNN and LSTM cells the paper compares against.
+//! * [`analysis`]: per-neuron learned parameters and f–I curves (the paper's §3.8).
 //! * [`network`]: input → recurrent layer (delay, dropout, silencing) → per-step readout.
 //!
 //! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
 //! backend in the device), so the same model runs on Flex, NdArray or wgpu.
 
+pub mod analysis;
 pub mod baselines;
 pub mod glifr;
 pub mod network;

@@ -22,6 +22,42 @@ fn register_font() {
 
 type Series = (String, Vec<(f64, f64)>, RGBColor);
 
+/// matplotlib's tab10, so figures look like the papers'.
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Draws into a temporary PNG beside `path`, then moves it into place, so a failed plot
+/// never leaves a half-written file where a good one was.
+fn draw_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
+    register_font();
+    let tmp = path.with_extension("png.partial.png");
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+        draw(&root)?;
+        root.present().map_err(|e| anyhow!("{e:?}"))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| anyhow!("cannot move {} into place: {e}", tmp.display()))?;
+    Ok(())
+}
+
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
@@ -93,11 +129,7 @@ where
 
 /// Draws `records` into a PNG at `path` (written to a temporary file, then moved into place).
 pub fn learning_curves(path: &Path, records: &[EpochRecord], title: &str) -> Result<()> {
-    register_font();
-    let tmp = path.with_extension("png.partial.png");
-    {
-        let root = BitMapBackend::new(&tmp, (1200, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    draw_png(path, (1200, 480), |root| {
         let root = root.titled(title, ("sans-serif", 22)).map_err(|e| anyhow!("{e:?}"))?;
         let (left, right) = root.split_horizontally(600);
         let pick = |f: fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
@@ -113,42 +145,109 @@ pub fn learning_curves(path: &Path, records: &[EpochRecord], title: &str) -> Res
         if accuracy.iter().any(|(_, p, _)| !p.is_empty()) {
             panel(&right, "accuracy", &accuracy)?;
         }
-        root.present().map_err(|e| anyhow!("{e:?}"))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| anyhow!("cannot move {} into place: {e}", tmp.display()))?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// One line per run: the mean metric against the fraction of neurons silenced.
 pub fn silencing_curves(path: &Path, title: &str, metric: &str, lines: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
-    register_font();
-    const COLORS: [RGBColor; 10] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-        RGBColor(188, 189, 34),
-        RGBColor(23, 190, 207),
-    ];
     let series: Vec<Series> = lines
         .iter()
         .enumerate()
         .map(|(i, (name, pts))| (name.clone(), pts.clone(), COLORS[i % COLORS.len()]))
         .collect();
-    let tmp = path.with_extension("png.partial.png");
-    {
-        let root = BitMapBackend::new(&tmp, (720, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    draw_png(path, (720, 520), |root| {
         let root = root.titled(title, ("sans-serif", 22)).map_err(|e| anyhow!("{e:?}"))?;
-        panel_with(&root, metric, "fraction of neurons silenced", 0.02, false, &series)?;
-        root.present().map_err(|e| anyhow!("{e:?}"))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| anyhow!("cannot move {} into place: {e}", tmp.display()))?;
-    Ok(())
+        panel_with(&root, metric, "fraction of neurons silenced", 0.02, false, &series)
+    })
+}
+
+/// One histogram per parameter (columns of `points`), bars stacked by cluster.
+pub fn parameter_histograms(path: &Path, names: &[String], points: &[Vec<f64>], labels: &[usize]) -> Result<()> {
+    const BINS: usize = 20;
+    let clusters = labels.iter().max().map_or(1, |m| m + 1);
+    let columns = 4.min(names.len().max(1));
+    let rows = names.len().div_ceil(columns).max(1);
+    draw_png(path, (300 * columns as u32, 260 * rows as u32 + 40), |root| {
+        let root =
+            root.titled("learned parameters (stacked by cluster)", ("sans-serif", 20)).map_err(|e| anyhow!("{e:?}"))?;
+        for (j, (area, name)) in root.split_evenly((rows, columns)).iter().zip(names).enumerate() {
+            let values: Vec<f64> = points.iter().map(|p| p[j]).collect();
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let width = if hi > lo { (hi - lo) / BINS as f64 } else { 1.0 };
+            let mut counts = vec![vec![0usize; clusters]; BINS];
+            for (v, &l) in values.iter().zip(labels) {
+                counts[(((v - lo) / width) as usize).min(BINS - 1)][l] += 1;
+            }
+            let top = counts.iter().map(|c| c.iter().sum::<usize>()).max().unwrap_or(1).max(1);
+            let mut chart = ChartBuilder::on(area)
+                .caption(name, ("sans-serif", 16))
+                .margin(8)
+                .x_label_area_size(28)
+                .y_label_area_size(36)
+                .build_cartesian_2d(lo..lo + width * BINS as f64, 0.0..top as f64 * 1.05)
+                .map_err(|e| anyhow!("{e:?}"))?;
+            chart
+                .configure_mesh()
+                .x_labels(4)
+                .y_labels(4)
+                .x_label_formatter(&|x| format!("{x:.3}"))
+                .draw()
+                .map_err(|e| anyhow!("{e:?}"))?;
+            for (b, per_cluster) in counts.iter().enumerate() {
+                let x0 = lo + b as f64 * width;
+                let mut bottom = 0.0;
+                for (c, &n) in per_cluster.iter().enumerate().filter(|(_, n)| **n > 0) {
+                    let bar = Rectangle::new([(x0, bottom), (x0 + width, bottom + n as f64)], COLORS[c % 10].filled());
+                    chart.draw_series(std::iter::once(bar)).map_err(|e| anyhow!("{e:?}"))?;
+                    bottom += n as f64;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// f–I curves: the mean rate of every neuron against the bias current, coloured by cluster.
+pub fn f_i_curves(path: &Path, currents: &[f64], rates: &[Vec<f64>], labels: &[usize]) -> Result<()> {
+    draw_png(path, (760, 540), |root| {
+        let x_lo = currents.iter().copied().fold(f64::INFINITY, f64::min);
+        let x_hi = currents.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption("f–I curves by cluster", ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(x_lo..x_hi.max(x_lo + 1.0), 0.0..1.0)
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .x_desc("bias current I0")
+            .y_desc("mean normalised rate")
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        let mut labelled = Vec::new();
+        for (neuron, &cluster) in labels.iter().enumerate() {
+            let color = COLORS[cluster % 10];
+            let line = currents.iter().zip(rates).map(|(&c, row)| (c, row[neuron]));
+            let series = chart.draw_series(LineSeries::new(line, color.mix(0.6))).map_err(|e| anyhow!("{e:?}"))?;
+            if !labelled.contains(&cluster) {
+                labelled.push(cluster);
+                series
+                    .label(format!("cluster {cluster}"))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]
