@@ -8,6 +8,7 @@
 //! * [`mnist`]: sequential MNIST (line, pixel, permuted pixel).
 //! * [`sine`]: the sine pattern-generation task.
 //! * [`neuronio`]: NeuronIO simulation files, training windows and the authors' evaluation.
+//! * [`shd`]: the Spiking Heidelberg Digits files, their binning and SHD-Adding pairs.
 
 use std::path::PathBuf;
 
@@ -19,6 +20,7 @@ pub mod idx;
 pub mod mnist;
 pub mod neuronio;
 pub mod pathfinder;
+pub mod shd;
 pub mod sine;
 
 /// What can go wrong reading task data. Every variant names the file.
