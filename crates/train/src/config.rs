@@ -384,6 +384,61 @@ pub enum TaskConfig {
         #[serde(default)]
         test_limit: Option<usize>,
     },
+    /// Spiking Heidelberg Digits (spec elm.md §2.2): spike counts in `1000/bin_ms` bins of the
+    /// first second × 700 channels, classified on the last step (20 classes); with
+    /// `adding = true`, SHD-Adding: two recordings back to back, the sum of their digits
+    /// (19 classes, twice the steps). Reads `shd_train.h5` / `shd_test.h5` (or the `.h5.gz` /
+    /// `.h5.zip` downloads) from `data_dir`.
+    Shd {
+        /// Folder of the SHD files.
+        #[serde(default = "default_shd_dir")]
+        data_dir: PathBuf,
+        /// Fetch missing files from the official sites (MD5-checked zips).
+        #[serde(default = "yes")]
+        download: bool,
+        /// Bin size in ms; must divide 1000 (the ELM paper: 2).
+        #[serde(default = "default_shd_bin")]
+        bin_ms: f64,
+        /// SHD-Adding instead of SHD.
+        #[serde(default)]
+        adding: bool,
+        /// Share of the training file held out for validation (the reference: 0.2).
+        #[serde(default = "default_shd_validation")]
+        validation_fraction: f64,
+        /// Seed of the validation split and of SHD-Adding's fixed sets.
+        #[serde(default)]
+        split_seed: u64,
+        /// Which set the per-epoch and final scores use: `test` (the official test file) or
+        /// `valid` (the held-out part of the training file).
+        #[serde(default)]
+        eval_split: EvalSplit,
+        /// SHD-Adding pairs per training epoch, drawn afresh each epoch (the notebook: 2000
+        /// batches of 8).
+        #[serde(default = "default_adding_train")]
+        adding_train_pairs: usize,
+        /// SHD-Adding pairs of the fixed evaluation set (the notebook: 2000 test batches of 8).
+        #[serde(default = "default_adding_train")]
+        adding_eval_pairs: usize,
+        /// Use only the first N training items (quick runs).
+        #[serde(default)]
+        train_limit: Option<usize>,
+        /// Use only the first N evaluation items.
+        #[serde(default)]
+        test_limit: Option<usize>,
+    },
+}
+
+fn default_shd_dir() -> PathBuf {
+    PathBuf::from("data/shd")
+}
+fn default_shd_bin() -> f64 {
+    2.0
+}
+fn default_shd_validation() -> f64 {
+    0.2
+}
+fn default_adding_train() -> usize {
+    16_000
 }
 
 /// Pathfinder difficulty, as written in configs.
@@ -642,6 +697,30 @@ impl RunConfig {
                 ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
                 ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
             }
+            TaskConfig::Shd {
+                bin_ms,
+                validation_fraction,
+                adding_train_pairs,
+                adding_eval_pairs,
+                train_limit,
+                test_limit,
+                ..
+            } => {
+                ensure!(
+                    tasks::shd::steps_for_bin(*bin_ms).is_some(),
+                    "`task.bin_ms` = {bin_ms} must divide 1000 ms into whole bins (e.g. 1, 2, 4, 5, 10)"
+                );
+                ensure!(
+                    (0.0..1.0).contains(validation_fraction),
+                    "`task.validation_fraction` = {validation_fraction} must be in [0, 1)"
+                );
+                ensure!(
+                    *adding_train_pairs > 0 && *adding_eval_pairs > 0,
+                    "`task.adding_train_pairs` and `task.adding_eval_pairs` must be at least 1"
+                );
+                ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
+                ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
+            }
             TaskConfig::Neuronio { segments, window, file_load_fraction, batches_per_epoch, valid_batches, .. } => {
                 ensure!(*segments > 0 && *window > 0, "`task.segments` and `task.window` must be at least 1");
                 ensure!(
@@ -694,6 +773,8 @@ impl TaskConfig {
             TaskConfig::Neuronio { segments, .. } => (2 * segments, 2),
             TaskConfig::Pathfinder { encoding: EncodingName::Grey, .. } => (1, 2),
             TaskConfig::Pathfinder { levels, .. } => (*levels, 2),
+            TaskConfig::Shd { adding: false, .. } => (tasks::shd::SHD_CHANNELS, tasks::shd::SHD_CLASSES),
+            TaskConfig::Shd { adding: true, .. } => (tasks::shd::SHD_CHANNELS, 19),
         }
     }
 
@@ -705,13 +786,16 @@ impl TaskConfig {
             TaskConfig::Sine { steps } | TaskConfig::Shape { steps, .. } => *steps,
             TaskConfig::Neuronio { window, .. } => *window,
             TaskConfig::Pathfinder { size, .. } => size * size,
+            TaskConfig::Shd { bin_ms, adding, .. } => {
+                tasks::shd::steps_for_bin(*bin_ms).unwrap_or(0) * if *adding { 2 } else { 1 }
+            }
         }
     }
 
     /// Whether the task is classification on the last step.
     pub fn is_classification(&self) -> bool {
         match self {
-            TaskConfig::Mnist { .. } | TaskConfig::Pathfinder { .. } => true,
+            TaskConfig::Mnist { .. } | TaskConfig::Pathfinder { .. } | TaskConfig::Shd { .. } => true,
             TaskConfig::Sine { .. } | TaskConfig::Neuronio { .. } => false,
             TaskConfig::Shape { classification, .. } => *classification,
         }
@@ -745,7 +829,7 @@ mod tests {
                 }
             }
         }
-        assert!(count >= 44, "{count} configs");
+        assert!(count >= 48, "{count} configs");
     }
 
     fn with(replace: &str, by: &str) -> String {

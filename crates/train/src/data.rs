@@ -17,6 +17,7 @@ use tasks::mnist::{MNIST_FILES, MnistFile, MnistImages, MnistSequences, Sequence
 use tasks::neuronio::NeuronioSplit;
 use tasks::neuronio::windows::{NeuronioWindows, WindowPlan};
 use tasks::pathfinder::{PathfinderIndex, PathfinderPart, PathfinderSequences, PixelEncoding, level_dir};
+use tasks::shd::{OFFICIAL_ZIP_MD5, ShdFile, ShdSample, ShdSequences, validation_mask};
 use tasks::sine::SinePatterns;
 
 use crate::config::{DifficultyName, EncodingName, EvalSplit, SequenceKind, TaskConfig};
@@ -43,6 +44,8 @@ pub enum TaskDataset {
     Neuronio(NeuronioWindows),
     /// Pathfinder pixel sequences.
     Pathfinder(PathfinderSequences),
+    /// SHD or SHD-Adding spike counts.
+    Shd(ShdSequences),
 }
 
 impl TaskDataset {
@@ -51,6 +54,8 @@ impl TaskDataset {
     pub fn for_epoch(&self, seed: u64, epoch: usize) -> TaskDataset {
         match self {
             TaskDataset::Neuronio(w) => TaskDataset::Neuronio(w.for_epoch(seed, epoch as u64)),
+            // SHD-Adding draws fresh training pairs every epoch (SHD itself is unchanged).
+            TaskDataset::Shd(d) => TaskDataset::Shd(d.redrawn(tasks::mix(&[seed, epoch as u64, 0xADD]))),
             other => other.clone(),
         }
     }
@@ -63,7 +68,7 @@ impl TaskDataset {
 
     /// Whether items are classified on the last step.
     pub fn is_classification(&self) -> bool {
-        matches!(self, TaskDataset::Mnist(_) | TaskDataset::Pathfinder(_))
+        matches!(self, TaskDataset::Mnist(_) | TaskDataset::Pathfinder(_) | TaskDataset::Shd(_))
     }
 }
 
@@ -74,6 +79,7 @@ impl Dataset<SequenceItem> for TaskDataset {
             TaskDataset::Sine(d) => d.get(index),
             TaskDataset::Neuronio(d) => d.get(index),
             TaskDataset::Pathfinder(d) => d.get(index),
+            TaskDataset::Shd(d) => d.get(index),
         }
     }
 
@@ -83,6 +89,7 @@ impl Dataset<SequenceItem> for TaskDataset {
             TaskDataset::Sine(d) => d.len(),
             TaskDataset::Neuronio(d) => d.len(),
             TaskDataset::Pathfinder(d) => d.len(),
+            TaskDataset::Shd(d) => d.len(),
         }
     }
 }
@@ -151,6 +158,7 @@ pub fn build_dataset(task: &TaskConfig, part: Part, batch_size: usize) -> Result
         TaskConfig::Pathfinder { data_dir, size, difficulty, .. } => {
             Ok(pathfinder_part(task, &pathfinder_index(data_dir, *size, *difficulty)?, part))
         }
+        TaskConfig::Shd { .. } => shd_part(task, part),
         TaskConfig::Shape { .. } => bail!(
             "task kind `shape` only describes tensor sizes for `neurozoo bench` and `info`; it has no data to train or evaluate on"
         ),
@@ -202,6 +210,101 @@ pub fn pathfinder_index(data_dir: &Path, size: usize, difficulty: DifficultyName
             data_dir.display()
         )
     })
+}
+
+/// The SHD file of `part` (`train` or `test`) in `dir`: `shd_<part>.h5`, `.h5.gz` or `.h5.zip`.
+pub fn locate_shd(dir: &Path, part: &str) -> Option<PathBuf> {
+    ["h5", "h5.gz", "h5.zip"].iter().map(|ext| dir.join(format!("shd_{part}.{ext}"))).find(|p| p.is_file())
+}
+
+/// The official download locations of the SHD zips, tried in order.
+pub const SHD_MIRRORS: [&str; 2] = ["https://zenkelab.org/datasets/", "https://compneuro.net/datasets/"];
+
+/// Reads `shd_<part>` from `dir`, downloading it (zip, MD5-checked) when missing and
+/// `download` is on.
+fn read_shd_part(dir: &Path, part: &str, download: bool) -> Result<ShdFile> {
+    if locate_shd(dir, part).is_none()
+        && download
+        && let Err(e) = fetch_shd(dir, part)
+    {
+        eprintln!("could not download SHD: {e:#}");
+    }
+    let path = locate_shd(dir, part).with_context(|| {
+        format!(
+            "SHD is not in {}: put shd_{part}.h5 (or the shd_{part}.h5.gz / .h5.zip download) there, from \
+             https://zenkelab.org/datasets/ (CC BY 4.0){}",
+            dir.display(),
+            if download { "; the download was tried and failed" } else { "" }
+        )
+    })?;
+    Ok(ShdFile::read(&path)?)
+}
+
+fn fetch_shd(dir: &Path, part: &str) -> Result<()> {
+    let name = format!("shd_{part}.h5.zip");
+    let expected = OFFICIAL_ZIP_MD5.iter().find(|(n, _)| *n == name).map(|(_, m)| *m).context("no published MD5")?;
+    let agent =
+        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(10)).timeout(Duration::from_secs(600)).build();
+    let mut errors = Vec::new();
+    for mirror in SHD_MIRRORS {
+        let url = format!("{mirror}{name}");
+        eprintln!("fetching {url}");
+        let body = agent.get(&url).call().map_err(|e| anyhow::anyhow!("{url}: {e}")).and_then(|response| {
+            let mut bytes = Vec::new();
+            response.into_reader().take(1 << 30).read_to_end(&mut bytes).with_context(|| url.clone())?;
+            Ok(bytes)
+        });
+        match body {
+            Ok(bytes) if tasks::shd::md5_hex(&bytes) == expected => {
+                return write_atomic(&dir.join(&name), &bytes);
+            }
+            Ok(_) => errors.push(format!("{url}: the MD5 is not the published {expected}")),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    bail!("{}", errors.join("; "))
+}
+
+/// One part of SHD or SHD-Adding: training = the training file less its validation share;
+/// evaluation = the test file or that validation share.
+fn shd_part(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
+    let TaskConfig::Shd {
+        data_dir,
+        download,
+        bin_ms,
+        adding,
+        validation_fraction,
+        split_seed,
+        eval_split,
+        adding_train_pairs,
+        adding_eval_pairs,
+        train_limit,
+        test_limit,
+    } = task
+    else {
+        unreachable!("shd_part is called for SHD tasks");
+    };
+    let held_out = |file: ShdFile, keep_validation: bool| -> Vec<ShdSample> {
+        let mask = validation_mask(file.samples.len(), *validation_fraction, *split_seed);
+        file.samples.into_iter().zip(mask).filter(|(_, v)| *v == keep_validation).map(|(s, _)| s).collect()
+    };
+    let (samples, limit) = match (part, eval_split) {
+        (Part::Train, _) => (held_out(read_shd_part(data_dir, "train", *download)?, false), *train_limit),
+        (Part::Test, EvalSplit::Valid) => (held_out(read_shd_part(data_dir, "train", *download)?, true), *test_limit),
+        (Part::Test, EvalSplit::Test) => (read_shd_part(data_dir, "test", *download)?.samples, *test_limit),
+    };
+    if samples.is_empty() {
+        bail!("the SHD {part:?} set in {} is empty", data_dir.display());
+    }
+    let data = match (adding, part) {
+        (false, _) => ShdSequences::digits(samples, *bin_ms),
+        (true, Part::Train) => {
+            ShdSequences::adding(samples, *bin_ms, *adding_train_pairs, tasks::mix(&[*split_seed, 1]))
+        }
+        // Fixed pairs, so every epoch's score is on the same set.
+        (true, Part::Test) => ShdSequences::adding(samples, *bin_ms, *adding_eval_pairs, tasks::mix(&[*split_seed, 2])),
+    };
+    Ok(TaskDataset::Shd(data.with_limit(limit)))
 }
 
 /// Makes sure the four MNIST files are in `dir`, fetching the missing ones.

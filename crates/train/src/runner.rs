@@ -453,6 +453,10 @@ pub fn describe_task(config: &RunConfig, data: Option<&TaskDataset>) -> String {
     match &config.task {
         crate::config::TaskConfig::Mnist { sequence, .. } => format!("mnist-{sequence:?}").to_lowercase(),
         crate::config::TaskConfig::Sine { .. } => "sine".into(),
+        crate::config::TaskConfig::Shd { adding, bin_ms, data_dir, .. } => {
+            let name = if *adding { "SHD-Adding" } else { "SHD" };
+            format!("{name}, {bin_ms} ms bins, from {}", data_dir.display())
+        }
         crate::config::TaskConfig::Shape { inputs, outputs, steps, .. } => format!("shape {steps}×{inputs}→{outputs}"),
         crate::config::TaskConfig::Neuronio { window, data_dir, .. } => {
             format!("neuronio windows of {window} ms from {}", data_dir.display())
