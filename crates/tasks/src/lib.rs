@@ -72,6 +72,17 @@ pub enum DataError {
     },
 }
 
+impl DataError {
+    /// A failed read of `path`: [`DataError::Missing`] with `hint` when there is nothing
+    /// there, [`DataError::Io`] otherwise.
+    pub fn reading(path: &std::path::Path, hint: &str, source: std::io::Error) -> Self {
+        match source.kind() {
+            std::io::ErrorKind::NotFound => DataError::Missing { path: path.into(), hint: hint.into() },
+            _ => DataError::Io { path: path.into(), source },
+        }
+    }
+}
+
 /// SplitMix64 over `parts`: distinct tuples (seed, epoch, index, ...) give unrelated seeds.
 pub fn mix(parts: &[u64]) -> u64 {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;

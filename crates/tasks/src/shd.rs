@@ -138,12 +138,12 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 /// The HDF5 bytes of `path`: the file itself, or the one inside a `.gz` / `.zip` download
 /// (a zip with an official name must match its published MD5).
 pub fn hdf5_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: path.to_path_buf(),
-            hint: "an SHD file (shd_train.h5 / shd_test.h5, or their .h5.gz / .h5.zip downloads)".into(),
-        },
-        _ => DataError::Io { path: path.to_path_buf(), source },
+    let bytes = std::fs::read(path).map_err(|source| {
+        DataError::reading(
+            path,
+            "an SHD file (shd_train.h5 / shd_test.h5, or their .h5.gz / .h5.zip downloads)",
+            source,
+        )
     })?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if name.ends_with(".gz") {

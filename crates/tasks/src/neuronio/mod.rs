@@ -69,12 +69,8 @@ pub struct SimulationFile {
 impl SimulationFile {
     /// Reads and validates one simulation file.
     pub fn read(path: &Path) -> Result<Self, DataError> {
-        let bytes = std::fs::read(path).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => {
-                DataError::Missing { path: path.into(), hint: "a NeuronIO simulation pickle was expected there".into() }
-            }
-            _ => DataError::Io { path: path.into(), source },
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|source| DataError::reading(path, "a NeuronIO simulation pickle was expected there", source))?;
         Self::from_bytes(path, &bytes)
     }
 
@@ -223,12 +219,8 @@ fn parse_simulation(sim: &Value, segments: usize, duration_ms: usize) -> Result<
 
 /// The simulation files of `folder` (names containing `sim__`), sorted.
 pub fn files_in(folder: &Path) -> Result<Vec<PathBuf>, DataError> {
-    let entries = std::fs::read_dir(folder).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: folder.into(),
-            hint: "a folder of NeuronIO simulation files (`*sim__*`) was expected".into(),
-        },
-        _ => DataError::Io { path: folder.into(), source },
+    let entries = std::fs::read_dir(folder).map_err(|source| {
+        DataError::reading(folder, "a folder of NeuronIO simulation files (`*sim__*`) was expected", source)
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
