@@ -158,7 +158,7 @@ pub fn build_dataset(task: &TaskConfig, part: Part, batch_size: usize) -> Result
         TaskConfig::Pathfinder { data_dir, size, difficulty, .. } => {
             Ok(pathfinder_part(task, &pathfinder_index(data_dir, *size, *difficulty)?, part))
         }
-        TaskConfig::Shd { .. } => shd_part(task, part),
+        TaskConfig::Shd { .. } => Ok(shd_parts(task, &[part])?.remove(0)),
         TaskConfig::Shape { .. } => bail!(
             "task kind `shape` only describes tensor sizes for `neurozoo bench` and `info`; it has no data to train or evaluate on"
         ),
@@ -166,7 +166,7 @@ pub fn build_dataset(task: &TaskConfig, part: Part, batch_size: usize) -> Result
 }
 
 /// The training and the evaluation split of a run. Pathfinder reads its index (a stat of every
-/// image) once for both.
+/// image) once for both, SHD its training file (when it also gives the validation share).
 pub fn build_train_and_test(
     task: &TaskConfig,
     train_batch: usize,
@@ -175,6 +175,11 @@ pub fn build_train_and_test(
     if let TaskConfig::Pathfinder { data_dir, size, difficulty, .. } = task {
         let index = pathfinder_index(data_dir, *size, *difficulty)?;
         return Ok((pathfinder_part(task, &index, Part::Train), pathfinder_part(task, &index, Part::Test)));
+    }
+    if let TaskConfig::Shd { .. } = task {
+        let [train, test]: [TaskDataset; 2] =
+            shd_parts(task, &[Part::Train, Part::Test])?.try_into().expect("one dataset per part asked for");
+        return Ok((train, test));
     }
     Ok((build_dataset(task, Part::Train, train_batch)?, build_dataset(task, Part::Test, test_batch)?))
 }
@@ -243,18 +248,12 @@ fn read_shd_part(dir: &Path, part: &str, download: bool) -> Result<ShdFile> {
 fn fetch_shd(dir: &Path, part: &str) -> Result<()> {
     let name = format!("shd_{part}.h5.zip");
     let expected = OFFICIAL_ZIP_MD5.iter().find(|(n, _)| *n == name).map(|(_, m)| *m).context("no published MD5")?;
-    let agent =
-        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(10)).timeout(Duration::from_secs(600)).build();
+    let agent = http_agent(600);
     let mut errors = Vec::new();
     for mirror in SHD_MIRRORS {
         let url = format!("{mirror}{name}");
         eprintln!("fetching {url}");
-        let body = agent.get(&url).call().map_err(|e| anyhow::anyhow!("{url}: {e}")).and_then(|response| {
-            let mut bytes = Vec::new();
-            response.into_reader().take(1 << 30).read_to_end(&mut bytes).with_context(|| url.clone())?;
-            Ok(bytes)
-        });
-        match body {
+        match http_get(&agent, &url, 1 << 30) {
             Ok(bytes) if tasks::shd::md5_hex(&bytes) == expected => {
                 return write_atomic(&dir.join(&name), &bytes);
             }
@@ -265,9 +264,10 @@ fn fetch_shd(dir: &Path, part: &str) -> Result<()> {
     bail!("{}", errors.join("; "))
 }
 
-/// One part of SHD or SHD-Adding: training = the training file less its validation share;
-/// evaluation = the test file or that validation share.
-fn shd_part(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
+/// Parts of SHD or SHD-Adding, in the order asked: training = the training file less its
+/// validation share; evaluation = the test file or that validation share. Each file is read
+/// at most once, however many parts come from it.
+fn shd_parts(task: &TaskConfig, parts: &[Part]) -> Result<Vec<TaskDataset>> {
     let TaskConfig::Shd {
         data_dir,
         download,
@@ -282,29 +282,40 @@ fn shd_part(task: &TaskConfig, part: Part) -> Result<TaskDataset> {
         test_limit,
     } = task
     else {
-        unreachable!("shd_part is called for SHD tasks");
+        unreachable!("shd_parts is called for SHD tasks");
     };
-    let held_out = |file: ShdFile, keep_validation: bool| -> Vec<ShdSample> {
+    let from_train_file = |p: &Part| *p == Part::Train || *eval_split == EvalSplit::Valid;
+    let (mut validation, mut training): (Vec<ShdSample>, Vec<ShdSample>) = if parts.iter().any(from_train_file) {
+        let file = read_shd_part(data_dir, "train", *download)?;
         let mask = validation_mask(file.samples.len(), *validation_fraction, *split_seed);
-        file.samples.into_iter().zip(mask).filter(|(_, v)| *v == keep_validation).map(|(s, _)| s).collect()
+        let (validation, training): (Vec<_>, Vec<_>) = file.samples.into_iter().zip(mask).partition(|(_, v)| *v);
+        (validation.into_iter().map(|(s, _)| s).collect(), training.into_iter().map(|(s, _)| s).collect())
+    } else {
+        (Vec::new(), Vec::new())
     };
-    let (samples, limit) = match (part, eval_split) {
-        (Part::Train, _) => (held_out(read_shd_part(data_dir, "train", *download)?, false), *train_limit),
-        (Part::Test, EvalSplit::Valid) => (held_out(read_shd_part(data_dir, "train", *download)?, true), *test_limit),
-        (Part::Test, EvalSplit::Test) => (read_shd_part(data_dir, "test", *download)?.samples, *test_limit),
-    };
-    if samples.is_empty() {
-        bail!("the SHD {part:?} set in {} is empty", data_dir.display());
-    }
-    let data = match (adding, part) {
-        (false, _) => ShdSequences::digits(samples, *bin_ms),
-        (true, Part::Train) => {
-            ShdSequences::adding(samples, *bin_ms, *adding_train_pairs, tasks::mix(&[*split_seed, 1]))
+    let mut datasets = Vec::with_capacity(parts.len());
+    for &part in parts {
+        let (samples, limit) = match (part, eval_split) {
+            (Part::Train, _) => (std::mem::take(&mut training), *train_limit),
+            (Part::Test, EvalSplit::Valid) => (std::mem::take(&mut validation), *test_limit),
+            (Part::Test, EvalSplit::Test) => (read_shd_part(data_dir, "test", *download)?.samples, *test_limit),
+        };
+        if samples.is_empty() {
+            bail!("the SHD {part:?} set in {} is empty", data_dir.display());
         }
-        // Fixed pairs, so every epoch's score is on the same set.
-        (true, Part::Test) => ShdSequences::adding(samples, *bin_ms, *adding_eval_pairs, tasks::mix(&[*split_seed, 2])),
-    };
-    Ok(TaskDataset::Shd(data.with_limit(limit)))
+        let data = match (adding, part) {
+            (false, _) => ShdSequences::digits(samples, *bin_ms),
+            (true, Part::Train) => {
+                ShdSequences::adding(samples, *bin_ms, *adding_train_pairs, tasks::mix(&[*split_seed, 1]))
+            }
+            // Fixed pairs, so every epoch's score is on the same set.
+            (true, Part::Test) => {
+                ShdSequences::adding(samples, *bin_ms, *adding_eval_pairs, tasks::mix(&[*split_seed, 2]))
+            }
+        };
+        datasets.push(TaskDataset::Shd(data.with_limit(limit)));
+    }
+    Ok(datasets)
 }
 
 /// Makes sure the four MNIST files are in `dir`, fetching the missing ones.
@@ -351,17 +362,27 @@ fn store_verified(dir: &Path, file: &MnistFile, bytes: &[u8], source: &str) -> R
     write_atomic(&dir.join(file.name), bytes)
 }
 
+/// An HTTP client that gives up connecting after 10 s and a whole request after `seconds`.
+fn http_agent(seconds: u64) -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(10)).timeout(Duration::from_secs(seconds)).build()
+}
+
+/// The body of `url`, at most `max_bytes` of it; errors name the URL.
+fn http_get(agent: &ureq::Agent, url: &str, max_bytes: u64) -> Result<Vec<u8>> {
+    let response = agent.get(url).call().map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let mut bytes = Vec::new();
+    response.into_reader().take(max_bytes).read_to_end(&mut bytes).with_context(|| url.to_string())?;
+    Ok(bytes)
+}
+
 fn fetch_from_mirrors(dir: &Path, files: &[MnistFile]) -> Result<()> {
-    let agent =
-        ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(10)).timeout(Duration::from_secs(300)).build();
+    let agent = http_agent(300);
     let mut errors = Vec::new();
     'mirror: for mirror in MNIST_MIRRORS {
         let mut fetched = Vec::new();
         for file in files {
             let url = format!("{mirror}{}.gz", file.name);
-            let body = agent.get(&url).call().map_err(|e| anyhow::anyhow!("{url}: {e}")).and_then(|response| {
-                let mut gz = Vec::new();
-                response.into_reader().take(100 << 20).read_to_end(&mut gz).with_context(|| url.clone())?;
+            let body = http_get(&agent, &url, 100 << 20).and_then(|gz| {
                 let mut raw = Vec::new();
                 flate2::read::GzDecoder::new(&gz[..])
                     .read_to_end(&mut raw)
