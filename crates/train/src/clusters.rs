@@ -112,15 +112,18 @@ pub fn cluster(points: &[Vec<f64>], ks: std::ops::RangeInclusive<usize>) -> Resu
     let ks: Vec<usize> = ks.filter(|&k| k >= 2 && k < n).collect();
     ensure!(!ks.is_empty(), "{n} neurons are too few to cluster (k from 2 to n − 1)");
     let tree = ward_tree(points);
-    let scores: Vec<(usize, f64)> =
-        ks.iter().map(|&k| (k, calinski_harabasz(points, &cut_tree(&tree, n, k)))).collect();
-    let &(best_k, _) = scores.iter().fold(&scores[0], |best, s| if s.1 > best.1 { s } else { best });
-    Ok(Clustering {
-        scores,
-        best_k,
-        reported: if best_k == 2 { 1 } else { best_k },
-        labels: cut_tree(&tree, n, best_k),
-    })
+    let mut cuts: Vec<(usize, f64, Vec<usize>)> = ks
+        .iter()
+        .map(|&k| {
+            let labels = cut_tree(&tree, n, k);
+            (k, calinski_harabasz(points, &labels), labels)
+        })
+        .collect();
+    let scores: Vec<(usize, f64)> = cuts.iter().map(|(k, score, _)| (*k, *score)).collect();
+    // The first k on ties.
+    let best = (0..cuts.len()).fold(0, |best, i| if cuts[i].1 > cuts[best].1 { i } else { best });
+    let (best_k, _, labels) = cuts.swap_remove(best);
+    Ok(Clustering { scores, best_k, reported: if best_k == 2 { 1 } else { best_k }, labels })
 }
 
 /// What `neurozoo clusters` reports.

@@ -275,26 +275,21 @@ pub fn run_experiment(table: Table, options: &ExperimentOptions) -> Result<Vec<T
     for (i, (trial, variant, config)) in plan.iter().enumerate() {
         let run_dir = config.run_dir();
         let epochs = config.training.epochs;
-        let finished = read_summary(&run_dir)?;
-        let (summary, trained_now) = match finished {
-            Some(s) if s.epochs == epochs => (s, false),
-            Some(s) if s.epochs > epochs => bail!(
-                "{} was trained for {} epochs, more than the {epochs} asked for; ask for {} or use another --out",
-                run_dir.display(),
-                s.epochs,
-                s.epochs
+        // `results` holds every finished run in `out`, read once above.
+        match results.iter().find(|r| r.run_dir == run_dir).map(|r| r.epochs) {
+            Some(done) if done == epochs => continue,
+            Some(done) if done > epochs => bail!(
+                "{} was trained for {done} epochs, more than the {epochs} asked for; ask for {done} or use another --out",
+                run_dir.display()
             ),
-            _ => {
-                if !options.quiet {
-                    let verb = if latest_checkpoint(&run_dir)?.is_some() { "continuing" } else { "training" };
-                    eprintln!("[{}/{}] {verb} {} ({epochs} epochs)", i + 1, plan.len(), run_dir.display());
-                }
-                let train_options = TrainOptions { device: options.device.clone(), resume: true, quiet: options.quiet };
-                let summary =
-                    train(config, &train_options).with_context(|| format!("training {}", run_dir.display()))?;
-                (summary, true)
-            }
-        };
+            _ => {}
+        }
+        if !options.quiet {
+            let verb = if latest_checkpoint(&run_dir)?.is_some() { "continuing" } else { "training" };
+            eprintln!("[{}/{}] {verb} {} ({epochs} epochs)", i + 1, plan.len(), run_dir.display());
+        }
+        let train_options = TrainOptions { device: options.device.clone(), resume: true, quiet: options.quiet };
+        let summary = train(config, &train_options).with_context(|| format!("training {}", run_dir.display()))?;
         let result = TrialResult {
             trial: *trial,
             model: variant.key.into(),
@@ -303,12 +298,13 @@ pub fn run_experiment(table: Table, options: &ExperimentOptions) -> Result<Vec<T
             epochs,
             metric: metric_of(&summary, table)?,
             seconds: summary.seconds,
-            trained_now,
+            trained_now: true,
         };
         results.retain(|r| r.run_dir != run_dir);
         results.push(result);
         write_tables(table, &options.out, &results)?;
     }
+    write_tables(table, &options.out, &results)?;
     let order = |r: &TrialResult| table.variants().iter().position(|v| v.key == r.model).unwrap_or(usize::MAX);
     results.sort_by_key(|r| (r.trial, order(r)));
     Ok(results)

@@ -83,13 +83,15 @@ pub fn silence_run(run_dir: &Path, options: &SilenceOptions) -> Result<(String, 
             let e = evaluate(&silenced, test.clone(), batch, 0.0, config.seed, &device)?;
             values.push(if classification { e.accuracy.unwrap_or(0.0) } else { e.loss });
         }
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
-        let sd = if values.len() > 1 {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
-        } else {
-            0.0
-        };
-        points.push(SilencingPoint { run: config.name.clone(), fraction, silenced: k, draws, mean, sd });
+        let (mean, sd) = crate::experiment::mean_sd(&values);
+        points.push(SilencingPoint {
+            run: config.name.clone(),
+            fraction,
+            silenced: k,
+            draws,
+            mean,
+            sd: sd.unwrap_or(0.0),
+        });
     }
     Ok((config.name, classification, points))
 }
