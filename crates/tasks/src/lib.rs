@@ -16,11 +16,13 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::DatasetError;
 use burn::prelude::*;
 
+pub mod hdf5_write;
 pub mod idx;
 pub mod mnist;
 pub mod neuronio;
 pub mod pathfinder;
 pub mod shd;
+pub mod shd_synth;
 pub mod sine;
 
 /// What can go wrong reading task data. Every variant names the file.
@@ -58,6 +60,9 @@ pub enum DataError {
         /// Dataset length.
         len: usize,
     },
+    /// Options that cannot make a valid data set.
+    #[error("{0}")]
+    Invalid(String),
     /// The file's checksum is not the published one.
     #[error(
         "{path}: SHA-256 {actual} does not match the published {expected}; the file is damaged or not the real data set"

@@ -57,6 +57,9 @@ pub struct ShdFile {
     pub samples: Vec<ShdSample>,
     /// `/extra/keys`: the word of each class, when present.
     pub keys: Vec<String>,
+    /// The root attribute `dataset` of files that are not the published SHD (`"SHD-synthetic"`
+    /// for [`crate::shd_synth`]); `None` for the real files, which have no such attribute.
+    pub synthetic: Option<String>,
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> DataError {
@@ -216,6 +219,7 @@ impl ShdFile {
             Ok(d) => d.read_strings().map_err(|e| corrupt(path, format!("extra/keys: {e}")))?,
             Err(_) => Vec::new(),
         };
+        let synthetic = origin_of(&file, path)?;
         let mut samples = Vec::with_capacity(labels.len());
         for (i, ((t, u), &label)) in times.into_iter().zip(units).zip(&labels).enumerate() {
             check_sample(&t, &u, label).map_err(|e| corrupt(path, format!("sample {i}: {e}")))?;
@@ -226,8 +230,87 @@ impl ShdFile {
                 speaker: speakers.as_ref().and_then(|s| s.get(i)).map(|&v| v as u32),
             });
         }
-        Ok(ShdFile { path: path.to_path_buf(), samples, keys })
+        Ok(ShdFile { path: path.to_path_buf(), samples, keys, synthetic })
     }
+}
+
+/// The root attribute `dataset` (files not from the SHD release carry it).
+fn origin_of(file: &Hdf5File, path: &Path) -> Result<Option<String>, DataError> {
+    match file.root_group().and_then(|root| root.attribute("dataset")) {
+        Ok(attribute) => {
+            Ok(Some(attribute.read_string().map_err(|e| corrupt(path, format!("the root attribute `dataset`: {e}")))?))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// `Some("SHD-synthetic")` for a generated file, `None` for the published ones, without
+/// reading the samples.
+pub fn file_origin(path: &Path) -> Result<Option<String>, DataError> {
+    let file =
+        Hdf5File::from_vec(hdf5_bytes(path)?).map_err(|e| corrupt(path, format!("not a readable HDF5 file: {e}")))?;
+    origin_of(&file, path)
+}
+
+/// Per-speaker metadata for `/extra/meta_info` (indexed by `/extra/speaker`).
+#[derive(Clone, Debug, Default)]
+pub struct SpeakerInfo {
+    /// "male" / "female".
+    pub gender: Vec<String>,
+    /// Age in years (0: not applicable).
+    pub age: Vec<u16>,
+    /// Body height in cm (0: not applicable).
+    pub body_height: Vec<u16>,
+}
+
+/// Writes `samples` in the layout of the published files (spec data.md §2): vlen float16
+/// `spikes/times`, vlen uint16 `spikes/units`, uint8 `labels`, uint16 `extra/speaker`,
+/// `extra/keys`, `extra/meta_info/*`; `attributes` go on the root group. Written atomically.
+pub fn write_shd(
+    path: &Path,
+    samples: &[ShdSample],
+    keys: &[String],
+    speakers: &SpeakerInfo,
+    attributes: &[(&str, &str)],
+) -> Result<(), DataError> {
+    use crate::hdf5_write::{Group, NumberType, Values};
+    let sequences = |f: &dyn Fn(&ShdSample) -> Vec<u8>| samples.iter().map(f).collect::<Vec<_>>();
+    let strings = |values: &[String]| Values::Strings {
+        len: values.iter().map(String::len).max().unwrap_or(1).max(1),
+        values: values.to_vec(),
+    };
+    let mut root = Group::new();
+    root.dataset(
+        "spikes/times",
+        Values::Sequences {
+            ty: NumberType::F16,
+            sequences: sequences(&|s| s.times.iter().flat_map(|&t| half::f16::from_f64(t).to_le_bytes()).collect()),
+        },
+    )
+    .dataset(
+        "spikes/units",
+        Values::Sequences {
+            ty: NumberType::U16,
+            sequences: sequences(&|s| s.units.iter().flat_map(|u| u.to_le_bytes()).collect()),
+        },
+    )
+    .dataset("labels", Values::numbers(NumberType::U8, &samples.iter().map(|s| s.label).collect::<Vec<_>>(), |v| [v]))
+    .dataset(
+        "extra/speaker",
+        Values::numbers(
+            NumberType::U16,
+            &samples.iter().map(|s| s.speaker.unwrap_or(0) as u16).collect::<Vec<_>>(),
+            u16::to_le_bytes,
+        ),
+    )
+    .dataset("extra/keys", strings(keys))
+    .dataset("extra/meta_info/gender", strings(&speakers.gender))
+    .dataset("extra/meta_info/age", Values::numbers(NumberType::U16, &speakers.age, u16::to_le_bytes))
+    .dataset("extra/meta_info/body_height", Values::numbers(NumberType::U16, &speakers.body_height, u16::to_le_bytes));
+    for (name, value) in attributes {
+        root.attribute(name, value);
+    }
+    root.write(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
 }
 
 /// The ELM reference's binning: `T = 1000/bin_ms` steps × 700 channels of spike counts,
@@ -304,13 +387,26 @@ pub struct ShdSequences {
     samples: Arc<Vec<ShdSample>>,
     bin_ms: f64,
     mode: ShdMode,
+    synthetic: Option<String>,
 }
 
 impl ShdSequences {
     /// The SHD classification task over `samples`. `bin_ms` must divide 1000 ms.
     pub fn digits(samples: Vec<ShdSample>, bin_ms: f64) -> Self {
         assert!(steps_for_bin(bin_ms).is_some(), "bin {bin_ms} ms does not divide 1000 ms");
-        ShdSequences { samples: Arc::new(samples), bin_ms, mode: ShdMode::Digits }
+        ShdSequences { samples: Arc::new(samples), bin_ms, mode: ShdMode::Digits, synthetic: None }
+    }
+
+    /// Marks the samples as coming from a file that is not the published SHD (its `dataset`
+    /// attribute, e.g. `"SHD-synthetic"`).
+    pub fn with_origin(mut self, synthetic: Option<String>) -> Self {
+        self.synthetic = synthetic;
+        self
+    }
+
+    /// `Some(name)` when the samples are not the published SHD ([`ShdFile::synthetic`]).
+    pub fn synthetic(&self) -> Option<&str> {
+        self.synthetic.as_deref()
     }
 
     /// SHD-Adding over `samples` with `count` pairs drawn with `seed` (see [`adding_pairs`]).
