@@ -829,7 +829,7 @@ mod tests {
                 }
             }
         }
-        assert!(count >= 48, "{count} configs");
+        assert!(count >= 52, "{count} configs");
     }
 
     fn with(replace: &str, by: &str) -> String {

@@ -245,6 +245,14 @@ fn read_shd_part(dir: &Path, part: &str, download: bool) -> Result<ShdFile> {
     Ok(ShdFile::read(&path)?)
 }
 
+/// For summaries without the data at hand: `Some(Some(mark))` when the SHD training (or test)
+/// file in `dir` is generated, `Some(None)` when it is the published one, `None` when there is
+/// none or it cannot be read.
+pub fn shd_origin(dir: &Path) -> Option<Option<String>> {
+    let path = locate_shd(dir, "train").or_else(|| locate_shd(dir, "test"))?;
+    tasks::shd::file_origin(&path).ok()
+}
+
 fn fetch_shd(dir: &Path, part: &str) -> Result<()> {
     let name = format!("shd_{part}.h5.zip");
     let expected = OFFICIAL_ZIP_MD5.iter().find(|(n, _)| *n == name).map(|(_, m)| *m).context("no published MD5")?;
@@ -285,8 +293,11 @@ fn shd_parts(task: &TaskConfig, parts: &[Part]) -> Result<Vec<TaskDataset>> {
         unreachable!("shd_parts is called for SHD tasks");
     };
     let from_train_file = |p: &Part| *p == Part::Train || *eval_split == EvalSplit::Valid;
+    // Whether any file read is not the published SHD (the `dataset` attribute of generated files).
+    let mut synthetic: Option<String> = None;
     let (mut validation, mut training): (Vec<ShdSample>, Vec<ShdSample>) = if parts.iter().any(from_train_file) {
         let file = read_shd_part(data_dir, "train", *download)?;
+        synthetic = synthetic.or(file.synthetic);
         let mask = validation_mask(file.samples.len(), *validation_fraction, *split_seed);
         let (validation, training): (Vec<_>, Vec<_>) = file.samples.into_iter().zip(mask).partition(|(_, v)| *v);
         (validation.into_iter().map(|(s, _)| s).collect(), training.into_iter().map(|(s, _)| s).collect())
@@ -298,7 +309,11 @@ fn shd_parts(task: &TaskConfig, parts: &[Part]) -> Result<Vec<TaskDataset>> {
         let (samples, limit) = match (part, eval_split) {
             (Part::Train, _) => (std::mem::take(&mut training), *train_limit),
             (Part::Test, EvalSplit::Valid) => (std::mem::take(&mut validation), *test_limit),
-            (Part::Test, EvalSplit::Test) => (read_shd_part(data_dir, "test", *download)?.samples, *test_limit),
+            (Part::Test, EvalSplit::Test) => {
+                let file = read_shd_part(data_dir, "test", *download)?;
+                synthetic = synthetic.or(file.synthetic);
+                (file.samples, *test_limit)
+            }
         };
         if samples.is_empty() {
             bail!("the SHD {part:?} set in {} is empty", data_dir.display());
@@ -313,9 +328,10 @@ fn shd_parts(task: &TaskConfig, parts: &[Part]) -> Result<Vec<TaskDataset>> {
                 ShdSequences::adding(samples, *bin_ms, *adding_eval_pairs, tasks::mix(&[*split_seed, 2]))
             }
         };
-        datasets.push(TaskDataset::Shd(data.with_limit(limit)));
+        datasets.push(data.with_limit(limit));
     }
-    Ok(datasets)
+    // Every part carries the mark, so a run's summary says so whichever part it describes.
+    Ok(datasets.into_iter().map(|d| TaskDataset::Shd(d.with_origin(synthetic.clone()))).collect())
 }
 
 /// Makes sure the four MNIST files are in `dir`, fetching the missing ones.

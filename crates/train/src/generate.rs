@@ -119,3 +119,109 @@ pub fn gen_pathfinder(args: &PathfinderArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `neurozoo gen shd-synth`.
+#[derive(Args, Debug)]
+pub struct ShdSynthArgs {
+    /// Folder for shd_train.h5 and shd_test.h5 (existing files there are not overwritten).
+    #[arg(long, required_unless_present = "wav")]
+    pub out: Option<PathBuf>,
+    /// Samples in shd_train.h5 (SHD has 8156).
+    #[arg(long, default_value_t = 8156)]
+    pub train: usize,
+    /// Samples in shd_test.h5 (SHD has 2264; at least 2/12 of all, for the held-out speakers).
+    #[arg(long, default_value_t = 2264)]
+    pub test: usize,
+    /// Seed of prosody, split and spikes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// The espeak-ng program.
+    #[arg(long, default_value = "espeak-ng")]
+    pub espeak: PathBuf,
+    /// Instead: convert one 16-bit mono WAV file with the chain at its own length (as lauscher
+    /// does) and write its spikes as `time,unit` lines to --spikes (for
+    /// scripts/compare_lauscher.py).
+    #[arg(long, requires = "spikes")]
+    pub wav: Option<PathBuf>,
+    /// Output of --wav.
+    #[arg(long)]
+    pub spikes: Option<PathBuf>,
+}
+
+/// Generates SHD-synthetic, or converts one WAV file with `--wav`.
+pub fn gen_shd_synth(args: &ShdSynthArgs) -> Result<()> {
+    use tasks::shd::{SpeakerInfo, write_shd};
+    use tasks::shd_synth::{self, DATASET_NAME, SPEAKERS, SynthOptions, cochlea, speech};
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let params = cochlea::CochleaParams::default();
+    if let (Some(wav), Some(out)) = (&args.wav, &args.spikes) {
+        let bytes = std::fs::read(wav).with_context(|| format!("cannot read {}", wav.display()))?;
+        let (wave, rate) = speech::read_wav(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", wav.display()))?;
+        let started = Instant::now();
+        let membrane = cochlea::Membrane::new(&params, wave.len(), rate, threads);
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(args.seed);
+        let spikes = cochlea::wave_to_spikes(&wave, rate, &membrane, &params, &mut rng);
+        let text: String = spikes.times.iter().zip(&spikes.units).map(|(t, u)| format!("{t},{u}\n")).collect();
+        crate::fsutil::write_atomic(out, text.as_bytes())?;
+        println!(
+            "{}: {} spikes in {:.2} s -> {}",
+            wav.display(),
+            spikes.times.len(),
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let out = args.out.as_ref().context("--out is required")?;
+    let paths = [out.join("shd_train.h5"), out.join("shd_test.h5")];
+    if let Some(existing) = paths.iter().find(|p| p.exists()) {
+        bail!("{} exists; choose another --out or remove it", existing.display());
+    }
+    if args.train == 0 || args.test == 0 {
+        bail!("--train and --test must be at least 1");
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let options = SynthOptions {
+        train: args.train,
+        test: args.test,
+        seed: args.seed,
+        threads,
+        espeak: args.espeak.clone(),
+        params,
+    };
+    let planned = shd_synth::plan(&options)?;
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(planned.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} utterances, eta {eta}")
+            .expect("a valid template"),
+    );
+    let samples = shd_synth::generate(&options, &planned, &|done, _| bar.set_position(done as u64))?;
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let speakers = SpeakerInfo {
+        gender: SPEAKERS.iter().map(|s| s.gender.to_string()).collect(),
+        age: vec![0; SPEAKERS.len()],
+        body_height: vec![0; SPEAKERS.len()],
+    };
+    let generator = format!(
+        "neurozoo gen shd-synth --train {} --test {} --seed {} (espeak-ng voices through a port of lauscher 1.0.1); \
+         NOT the Spiking Heidelberg Digits",
+        args.train, args.test, args.seed
+    );
+    let keys = speech::keys();
+    for (path, test) in paths.iter().zip([false, true]) {
+        let part: Vec<_> =
+            samples.iter().zip(&planned).filter(|(_, p)| p.test == test).map(|(s, _)| s.clone()).collect();
+        write_shd(path, &part, &keys, &speakers, &[("dataset", DATASET_NAME), ("generator", &generator)])?;
+        println!("wrote {} ({} samples)", path.display(), part.len());
+    }
+    println!(
+        "{DATASET_NAME}: {} utterances in {seconds:.0} s ({:.2} s each on {threads} threads)",
+        samples.len(),
+        seconds / samples.len() as f64
+    );
+    Ok(())
+}

@@ -250,6 +250,10 @@ enum GenCommand {
     /// LRA Pathfinder / Path-X images in the release layout (Linsley et al. 2018 algorithm,
     /// LRA's settings), marked synthetic.
     Pathfinder(train::generate::PathfinderArgs),
+    /// SHD-synthetic: espeak-ng digits (English, German) through a port of SHD's cochlea
+    /// chain (lauscher), written as shd_train.h5 / shd_test.h5 in SHD's layout.
+    #[command(name = "shd-synth")]
+    ShdSynth(train::generate::ShdSynthArgs),
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<RunConfig> {
@@ -355,6 +359,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Gen(GenCommand::Pathfinder(args)) => train::generate::gen_pathfinder(&args)?,
+        Command::Gen(GenCommand::ShdSynth(args)) => train::generate::gen_shd_synth(&args)?,
         Command::Experiment { table, trials, first_trial, models, epochs, out, data_dir, device } => {
             use train::experiment::{ExperimentOptions, Table, run_experiment};
             let table = match table {

@@ -82,3 +82,27 @@ fn shd_and_shd_adding_train_from_a_config() {
     let e = format!("{e:#}");
     assert!(e.contains("shd_train.h5") && e.contains("zenkelab.org"), "{e}");
 }
+
+#[test]
+fn runs_on_shd_synthetic_say_so_in_name_and_summary() {
+    use tasks::shd::{ShdFile, SpeakerInfo, write_shd};
+    let data = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/tests/fixtures/shd/shd_f16.h5");
+    let real = ShdFile::read(&fixture).unwrap();
+    for part in ["train", "test"] {
+        let path = data.path().join(format!("shd_{part}.h5"));
+        let mark = [("dataset", tasks::shd_synth::DATASET_NAME)];
+        write_shd(&path, &real.samples, &real.keys, &SpeakerInfo::default(), &mark).unwrap();
+    }
+    let runs = tempfile::tempdir().unwrap();
+    // A name that does not say "synthetic" is refused before anything is written.
+    let unnamed = config(runs.path(), data.path(), false);
+    let e = format!("{:#}", train(&unnamed, &TrainOptions { quiet: true, ..Default::default() }).unwrap_err());
+    assert!(e.contains("SHD-synthetic") && e.contains("name"), "{e}");
+    assert!(!runs.path().join("shd-false").exists());
+    let mut named = config(runs.path(), data.path(), true);
+    named.name = "shd-synthetic-adding".into();
+    let summary = train(&named, &TrainOptions { quiet: true, ..Default::default() }).unwrap();
+    assert!(summary.task.starts_with("SHD-synthetic-Adding (generated"), "{}", summary.task);
+    assert_eq!(train::runner::describe_task(&named, None), summary.task);
+}
