@@ -198,7 +198,14 @@ pub fn gen_shd_synth(args: &ShdSynthArgs) -> Result<()> {
         indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} utterances, eta {eta}")
             .expect("a valid template"),
     );
-    let samples = shd_synth::generate(&options, &planned, &|done, _| bar.set_position(done as u64))?;
+    // Off a terminal the bar is hidden: a line every 500 utterances instead, for logs.
+    let hidden = bar.is_hidden();
+    let samples = shd_synth::generate(&options, &planned, &|done, total| {
+        bar.set_position(done as u64);
+        if hidden && (done % 500 == 0 || done == total) {
+            eprintln!("{done}/{total} utterances, {:.0} s", started.elapsed().as_secs_f64());
+        }
+    })?;
     bar.finish();
     let seconds = started.elapsed().as_secs_f64();
     let speakers = SpeakerInfo {
