@@ -17,8 +17,6 @@
 //! encoded; the superblock is patched last. h5py (HDF5 2.0) and `hdf5-reader` read the files
 //! (tests in `tests/shd_synth.rs` and `scripts/compare_lauscher.py`).
 
-use std::path::Path;
-
 const UNDEFINED_ADDRESS: u64 = u64::MAX;
 const SUPERBLOCK_SIZE: usize = 48;
 /// libhdf5 reads a global heap collection in one 4 KiB piece before it knows its size.
@@ -207,13 +205,6 @@ impl Group {
         superblock.extend(checksum.to_le_bytes());
         file[..SUPERBLOCK_SIZE].copy_from_slice(&superblock);
         file
-    }
-
-    /// Writes the file atomically (a temporary beside `path`, then a rename).
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("h5.partial");
-        std::fs::write(&tmp, self.to_bytes())?;
-        std::fs::rename(&tmp, path)
     }
 }
 

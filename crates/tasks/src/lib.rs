@@ -88,6 +88,17 @@ impl DataError {
     }
 }
 
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), DataError> {
+    use std::io::Write;
+    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let tmp = path.with_extension(format!("{}.partial", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let mut file = std::fs::File::create(&tmp).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
 /// SplitMix64 over `parts`: distinct tuples (seed, epoch, index, ...) give unrelated seeds.
 pub fn mix(parts: &[u64]) -> u64 {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;

@@ -310,7 +310,7 @@ pub fn write_shd(
     for (name, value) in attributes {
         root.attribute(name, value);
     }
-    root.write(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+    crate::write_atomic(path, &root.to_bytes())
 }
 
 /// The ELM reference's binning: `T = 1000/bin_ms` steps × 700 channels of spike counts,

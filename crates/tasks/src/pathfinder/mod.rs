@@ -11,9 +11,11 @@
 //! Images are read when a batch needs them, never all at once: the index of 200,000 images is
 //! a few MB, while Path-X's pixels would be 3.3 GB.
 
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::write_atomic;
 
 use burn::data::dataset::{Dataset, DatasetError};
 use rand::SeedableRng;
@@ -335,16 +337,6 @@ pub fn write_png(path: &Path, pixels: &[u8], side: usize, source: &str) -> Resul
         writer.write_image_data(pixels).map_err(|e| io(std::io::Error::other(e)))?;
     }
     write_atomic(path, &bytes)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
-    let tmp = path.with_extension(format!("{}.partial", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    let mut file = std::fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
 }
 
 pub mod write;

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::generate::{GeneratedImage, GeneratorParams, balanced_labels, generate_image};
-use super::{Difficulty, SYNTHETIC_MARK, write_atomic, write_png};
+use super::{Difficulty, SYNTHETIC_MARK, write_png};
 use crate::DataError;
+use crate::write_atomic;
 
 /// What to generate.
 #[derive(Clone, Debug)]
