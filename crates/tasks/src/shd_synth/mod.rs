@@ -163,6 +163,9 @@ pub fn padded_output_len(kept: usize) -> usize {
     kept
 }
 
+/// espeak-ng's samples and their rate.
+type Spoken = (Vec<f64>, u32);
+
 /// Generates every planned utterance: (sample, is test), in plan order. `progress` hears
 /// (done, total) after each one.
 pub fn generate(
@@ -171,8 +174,9 @@ pub fn generate(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<ShdSample>, DataError> {
     let threads = options.threads.max(1);
-    // 1. Speech, in parallel; kept at espeak-ng's rate until its turn in the chain.
-    let waves: Vec<Mutex<Option<Vec<f64>>>> = (0..planned.len()).map(|_| Mutex::new(None)).collect();
+    // 1. Speech, in parallel; kept at espeak-ng's rate (less than half the memory of 48 kHz)
+    //    until its turn in the chain.
+    let waves: Vec<Mutex<Option<Spoken>>> = (0..planned.len()).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<DataError>> = Mutex::new(None);
     std::thread::scope(|scope| {
@@ -184,11 +188,7 @@ pub fn generate(
                         break;
                     }
                     match speech::speak(&options.espeak, &planned[i].utterance) {
-                        Ok((wave, rate)) => {
-                            let mut wave = speech::resample(&wave, rate, RECORDING_RATE);
-                            wave.truncate((MAX_SECONDS * f64::from(RECORDING_RATE)) as usize);
-                            *waves[i].lock().unwrap() = Some(wave);
-                        }
+                        Ok(spoken) => *waves[i].lock().unwrap() = Some(spoken),
                         Err(e) => *failure.lock().unwrap() = Some(e),
                     }
                 }
@@ -198,10 +198,23 @@ pub fn generate(
     if let Some(e) = failure.into_inner().unwrap() {
         return Err(e);
     }
-    let waves: Vec<Vec<f64>> = waves.into_iter().map(|w| w.into_inner().unwrap().unwrap_or_default()).collect();
+    let waves: Vec<Spoken> =
+        waves.into_iter().map(|w| w.into_inner().unwrap().unwrap_or((Vec::new(), RECORDING_RATE))).collect();
+    let max_samples = (MAX_SECONDS * f64::from(RECORDING_RATE)) as usize;
+    let recording = |(wave, rate): &Spoken| {
+        let mut wave = speech::resample(wave, *rate, RECORDING_RATE);
+        wave.truncate(max_samples);
+        wave
+    };
 
     // 2. The chain, one padded length at a time.
-    let padded: Vec<usize> = waves.iter().map(|w| 2 * (padded_output_len(w.len() / 2 + 1) - 1)).collect();
+    let padded: Vec<usize> = waves
+        .iter()
+        .map(|(wave, rate)| {
+            let samples = speech::resampled_len(wave.len(), *rate, RECORDING_RATE).min(max_samples);
+            2 * (padded_output_len(samples / 2 + 1) - 1)
+        })
+        .collect();
     let mut lengths: Vec<usize> = padded.clone();
     lengths.sort_unstable();
     lengths.dedup();
@@ -218,8 +231,13 @@ pub fn generate(
                         let k = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&i) = members.get(k) else { break };
                         let mut rng = StdRng::seed_from_u64(crate::mix(&[options.seed, i as u64, 0xC0C]));
-                        let train =
-                            cochlea::wave_to_spikes(&waves[i], RECORDING_RATE, &membrane, &options.params, &mut rng);
+                        let train = cochlea::wave_to_spikes(
+                            &recording(&waves[i]),
+                            RECORDING_RATE,
+                            &membrane,
+                            &options.params,
+                            &mut rng,
+                        );
                         *trains[i].lock().unwrap() = train;
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, planned.len());
                     }

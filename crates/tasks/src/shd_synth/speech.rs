@@ -91,13 +91,18 @@ pub fn read_wav(bytes: &[u8]) -> Result<(Vec<f64>, u32), String> {
     Err("no data chunk".into())
 }
 
+/// Samples of `samples` samples at `from` Hz resampled to `to` Hz (rounded up).
+pub fn resampled_len(samples: usize, from: u32, to: u32) -> usize {
+    (samples as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize
+}
+
 /// Band-limited resampling by zero-padding or truncating the spectrum (`scipy.signal.resample`).
 pub fn resample(wave: &[f64], from: u32, to: u32) -> Vec<f64> {
     if from == to || wave.is_empty() {
         return wave.to_vec();
     }
     let n = wave.len();
-    let m = ((n as u64 * u64::from(to)).div_ceil(u64::from(from))) as usize;
+    let m = resampled_len(n, from, to);
     let mut planner = FftPlanner::new();
     let mut spectrum: Vec<Complex64> = wave.iter().map(|&x| Complex64::from(x)).collect();
     planner.plan_fft_forward(n).process(&mut spectrum);
