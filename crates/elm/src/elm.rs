@@ -113,6 +113,11 @@ pub struct ElmConfig {
     pub per_synapse_trace: bool,
 }
 
+/// Steps whose first-layer input products [`Elm::run`] takes as one matrix product. Larger
+/// makes that product more efficient, but each step's slice of it costs its whole size in the
+/// backward pass.
+pub const FOLDED_STEPS: usize = 32;
+
 /// One ELM neuron layer with its readout.
 #[derive(Module, Debug)]
 pub struct Elm {
@@ -463,26 +468,11 @@ impl Elm {
         assert_eq!(features, self.input_size, "the ELM expects {} inputs per step, got {features}", self.input_size);
         let device = input.device();
         let c = self.coefficients();
+        if let (Some(kappa), None) = (c.shared_kappa, &state) {
+            return self.run_filtered(&c, input, kappa, keep_branch);
+        }
         let mut memories = Vec::with_capacity(steps);
         let mut branches = Vec::new();
-        if let (Some(kappa), None) = (c.shared_kappa, &state) {
-            // From zero state with one κ for every trace, b_t = W·x̃_t with the filtered input
-            // x̃_t = κ x̃_{t−1} + x_t: the filter runs on the input, which needs no gradient,
-            // so BPTT keeps one product per step instead of the trace's three operations.
-            let mut filtered = Tensor::<2>::zeros([batch, features], &device);
-            let mut memory = Tensor::<2>::zeros([batch, self.memory_size()], &device);
-            let mut branch = Tensor::<2>::zeros([batch, self.num_branch], &device);
-            for x in input.split(1, 1) {
-                filtered = filtered.mul_scalar(kappa) + x.squeeze_dim::<2>(1);
-                branch = Self::drive(&c, filtered.clone());
-                memory = self.update_memory(&c, branch.clone(), memory);
-                memories.push(memory.clone());
-                if keep_branch {
-                    branches.push(branch.clone());
-                }
-            }
-            return (memories, branches, ElmState { trace: branch, memory });
-        }
         let mut state = state.unwrap_or_else(|| self.zero_state(batch, &c, &device));
         // Slicing the input (which needs no gradient) per step keeps BPTT linear in T; slicing
         // a tensor that needs one would cost O(T²) in its backward pass.
@@ -495,6 +485,64 @@ impl Elm {
             }
         }
         (memories, branches, state)
+    }
+
+    /// [`Elm::run`] from zero state when every trace has the same κ. Then b_t = W·x̃_t with the
+    /// filtered input x̃_t = κ x̃_{t−1} + x_t: the filter runs on the input, which needs no
+    /// gradient, so BPTT keeps nothing for the trace. And b_t meets the parameters only in the
+    /// MLP's first layer, `[b_t, κ_m ⊙ m_{t−1}]·W₁ = x̃_t·(W W₁ᵇ) + (κ_m ⊙ m_{t−1})·W₁ᵐ`: the
+    /// first term needs no memory, so it is one large product for [`FOLDED_STEPS`] steps at
+    /// once instead of a small one per step (at batch 8 the per-step products were most of
+    /// the time, and their backward also computed an input gradient nothing needs).
+    fn run_filtered(
+        &self,
+        c: &StepCoefficients,
+        input: Tensor<3>,
+        kappa: f64,
+        keep_branch: bool,
+    ) -> (Vec<Tensor<2>>, Vec<Tensor<2>>, ElmState) {
+        let [batch, steps, features] = input.dims();
+        let device = input.device();
+        let first = &self.mlp.layers[0];
+        let weight = first.weight.val();
+        let width = weight.dims()[1];
+        let memory_rows = weight.clone().narrow(0, self.num_branch, self.memory_size());
+        let branch_rows = weight.narrow(0, 0, self.num_branch);
+        let folded = match &c.input {
+            SynapticInput::Direct(w) => branch_rows * w.clone().unsqueeze_dim::<2>(1),
+            SynapticInput::BranchMatrix(matrix) => matrix.clone().matmul(branch_rows),
+            SynapticInput::PerSynapse { .. } => unreachable!("per-synapse traces never share a κ"),
+        };
+        let bias = first.bias.as_ref().map(|b| b.val().reshape([1, 1, width]));
+        let mut filtered = Tensor::<2>::zeros([batch, features], &device);
+        let mut memory = Tensor::<2>::zeros([batch, self.memory_size()], &device);
+        let mut memories = Vec::with_capacity(steps);
+        let mut branches = Vec::new();
+        for chunk in input.split(FOLDED_STEPS, 1) {
+            let len = chunk.dims()[1];
+            let mut chunk_filtered = Vec::with_capacity(len);
+            for x in chunk.split(1, 1) {
+                filtered = filtered.mul_scalar(kappa) + x.squeeze_dim::<2>(1);
+                if keep_branch {
+                    branches.push(Self::drive(c, filtered.clone()));
+                }
+                chunk_filtered.push(filtered.clone());
+            }
+            let stacked = Tensor::stack::<3>(chunk_filtered, 1).reshape([batch * len, features]);
+            let mut from_input = stacked.matmul(folded.clone()).reshape([batch, len, width]);
+            if let Some(bias) = &bias {
+                from_input = from_input + bias.clone();
+            }
+            for from_input in from_input.split(1, 1) {
+                let decayed = memory * c.kappa_memory.clone().unsqueeze();
+                let first_layer = from_input.squeeze_dim::<2>(1) + decayed.clone().matmul(memory_rows.clone());
+                let delta = lecun_tanh(self.mlp.after_first_layer(first_layer));
+                memory = decayed + delta * c.memory_gain.clone().unsqueeze();
+                memories.push(memory.clone());
+            }
+        }
+        let trace = Self::drive(c, filtered);
+        (memories, branches, ElmState { trace, memory })
     }
 
     /// The readout at every step, `[B,T,in] → [B,T,out]` (the reference's `forward`).
@@ -726,32 +774,46 @@ mod tests {
         }
     }
 
-    /// The filtered-input path (zero state, one shared κ) and the step-by-step trace (taken
-    /// when a state is given) agree, outputs and gradients, for every input kind.
+    /// The filtered-input path (zero state, one shared κ, the first layer's input product folded
+    /// over time) and the step-by-step trace (taken when a state is given) agree, outputs and
+    /// gradients, for every input kind and MLP depth, over more steps than one fold.
     #[test]
     fn filtered_input_path_equals_the_stepwise_trace() {
         let dev = device().autodiff();
         let vanilla = ElmConfig::new(5, 2).with_memory_size(3).with_learn_memory_tau(true).init(&dev).unwrap();
-        for elm in [
-            vanilla,
-            routed(ElmVersion::V1, RoutingKind::Neuronio, false, &dev),
-            routed(ElmVersion::V2, RoutingKind::Random, false, &dev),
-        ] {
+        let linear = ElmConfig::new(5, 2).with_memory_size(3).with_mlp_layers(0).init(&dev).unwrap();
+        let mut deep = routed(ElmVersion::V2, RoutingKind::Random, false, &dev);
+        deep.mlp = Mlp::new(3 + 3, 4, 3, 2, MlpActivation::Silu, &dev);
+        for elm in [vanilla, linear, deep, routed(ElmVersion::V1, RoutingKind::Neuronio, false, &dev)] {
             assert!(elm.coefficients().shared_kappa.is_some());
-            let x = Tensor::<3>::random([2, 9, elm.input_size], Distribution::Normal(0.0, 1.0), &dev);
+            let steps = FOLDED_STEPS + 5;
+            let x = Tensor::<3>::random([2, steps, elm.input_size], Distribution::Normal(0.0, 1.0), &dev);
             let zero = elm.zero_state(2, &elm.coefficients(), &dev);
             let loss = |memories: Vec<Tensor<2>>| elm.readout.forward(Tensor::stack::<3>(memories, 1)).square().sum();
-            let fast = loss(elm.run(x.clone(), None, false).0);
-            let stepwise = loss(elm.run(x, Some(zero), false).0);
+            let (fast_memories, _, fast_end) = elm.run(x.clone(), None, false);
+            let (stepwise_memories, _, stepwise_end) = elm.run(x, Some(zero), false);
+            assert_eq!(fast_memories.len(), steps);
+            fast_end.trace.to_data().assert_approx_eq::<f32>(&stepwise_end.trace.to_data(), Tolerance::absolute(1e-5));
+            let (fast, stepwise) = (loss(fast_memories), loss(stepwise_memories));
             let (a, b) = (fast.clone().into_scalar::<f64>(), stepwise.clone().into_scalar::<f64>());
             assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{a} vs {b}");
             let (ga, gb) = (fast.backward(), stepwise.backward());
-            for p in [&elm.synapse_weight, &elm.memory_tau] {
-                let (u, v) = (values(p.val().grad(&ga).unwrap()), values(p.val().grad(&gb).unwrap()));
-                for (p, q) in u.iter().zip(&v) {
-                    assert!((p - q).abs() <= 1e-4 * (1.0 + q.abs()), "{u:?} vs {v:?}");
+            let first = &elm.mlp.layers[0];
+            let bias = first.bias.as_ref().unwrap().val();
+            let weight = first.weight.val();
+            let pairs = [
+                (elm.synapse_weight.val().grad(&ga).map(values), elm.synapse_weight.val().grad(&gb).map(values)),
+                (elm.memory_tau.val().grad(&ga).map(values), elm.memory_tau.val().grad(&gb).map(values)),
+                (bias.grad(&ga).map(values), bias.grad(&gb).map(values)),
+                (weight.grad(&ga).map(values), weight.grad(&gb).map(values)),
+            ];
+            for (i, (u, v)) in pairs.into_iter().enumerate() {
+                assert_eq!(u.is_some(), v.is_some(), "parameter {i}");
+                for (p, q) in u.iter().flatten().zip(v.iter().flatten()) {
+                    assert!((p - q).abs() <= 1e-4 * (1.0 + q.abs()), "parameter {i}: {u:?} vs {v:?}");
                 }
             }
+            assert!(elm.mlp.layers[0].weight.val().grad(&ga).is_some());
         }
     }
 

@@ -57,16 +57,19 @@ impl Mlp {
     }
 
     /// Applies the MLP to `[B,in]`.
-    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
-        let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.after_first_layer(self.layers[0].forward(x))
+    }
+
+    /// The rest of the MLP from the first layer's output (before its nonlinearity), for a
+    /// caller that computes the first product itself (the ELM folds part of it over time).
+    pub fn after_first_layer(&self, mut x: Tensor<2>) -> Tensor<2> {
+        for layer in &self.layers[1..] {
+            x = match self.activation {
+                MlpActivation::Relu => relu(x),
+                MlpActivation::Silu => silu(x),
+            };
             x = layer.forward(x);
-            if i < last {
-                x = match self.activation {
-                    MlpActivation::Relu => relu(x),
-                    MlpActivation::Silu => silu(x),
-                };
-            }
         }
         x
     }
