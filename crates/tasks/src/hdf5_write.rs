@@ -9,7 +9,7 @@
 //! - object headers version 2 (`OHDR`, checksummed), links stored compactly as Link
 //!   messages beside Link Info and Group Info messages (a "new-style" group, HDF5 ≥ 1.8);
 //! - datasets: Dataspace v2, Datatype v1, Fill Value v3, Layout v3 (contiguous);
-//! - vlen data in global heap collections (`GCOL`), each element in the dataset being
+//! - vlen data in global heap collections (`GCOL`) of at most 64 KiB, each element in the dataset being
 //!   `u32 length, u64 collection address, u32 object index`, and an empty sequence stored as
 //!   length 0 with the null address, as libhdf5 does.
 //!
@@ -23,7 +23,11 @@ const SUPERBLOCK_SIZE: usize = 48;
 const MIN_COLLECTION_SIZE: usize = 4096;
 /// Object indices are 16-bit and 0 is the free space.
 const MAX_OBJECTS_PER_COLLECTION: usize = 65_535;
-const MAX_COLLECTION_BYTES: usize = 1 << 26;
+/// Collections stay small, as libhdf5's own (4 KiB, or one large object). libhdf5 caches them
+/// as metadata, at most 32 MiB: with 64 MiB collections, reading `times[i]` then `units[i]`
+/// (what sample-by-sample loaders do) reloaded a whole collection for every element, 0.4 s per
+/// sample in h5py.
+pub const MAX_COLLECTION_BYTES: usize = 1 << 16;
 
 /// Element type of a numeric dataset or vlen sequence (all little-endian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,11 +317,12 @@ fn write_sequences(file: &mut Vec<u8>, ty: NumberType, sequences: &[Vec<u8>]) ->
         while end < sequences.len() {
             let len = sequences[end].len();
             if len > 0 {
-                if objects == MAX_OBJECTS_PER_COLLECTION || (objects > 0 && bytes + 16 + len > MAX_COLLECTION_BYTES) {
+                let needed = 16 + len.next_multiple_of(8);
+                if objects == MAX_OBJECTS_PER_COLLECTION || (objects > 0 && bytes + needed > MAX_COLLECTION_BYTES) {
                     break;
                 }
                 objects += 1;
-                bytes += 16 + len.next_multiple_of(8);
+                bytes += needed;
             }
             end += 1;
         }

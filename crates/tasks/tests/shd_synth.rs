@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use tasks::hdf5_write::MAX_COLLECTION_BYTES;
 use tasks::shd::{ShdFile, ShdSample, SpeakerInfo, write_shd};
 use tasks::shd_synth::cochlea::CochleaParams;
 use tasks::shd_synth::speech::{Utterance, keys};
@@ -54,12 +55,24 @@ fn written_files_read_back_exactly_with_their_mark() {
 
 #[test]
 fn many_sequences_span_several_heap_collections() {
-    // 70 000 non-empty samples need two global heap collections (65 535 objects each).
+    // 70 000 non-empty samples: more than one collection's 65 535 object indices, and many
+    // collections of at most MAX_COLLECTION_BYTES (libhdf5 caches small ones; big ones made
+    // h5py reload one per element read).
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.h5");
     let samples: Vec<ShdSample> =
         (0..70_000).map(|i| sample(&[(i % 1000) as f64 / 1024.0], &[(i % 700) as u16], (i % 20) as u8, 0)).collect();
     write_shd(&path, &samples, &keys(), &SpeakerInfo::default(), &[]).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let sizes: Vec<u64> = bytes
+        .windows(8)
+        .enumerate()
+        .filter(|(_, w)| w[..4] == *b"GCOL" && w[4] == 1)
+        .map(|(at, _)| u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap()))
+        .collect();
+    // Times and units: 140 000 objects of 24 bytes each (header and 8-byte padded data).
+    assert!(sizes.len() >= 2 * 70_000 * 24 / MAX_COLLECTION_BYTES, "{} collections", sizes.len());
+    assert!(sizes.iter().all(|&s| s as usize <= MAX_COLLECTION_BYTES), "{sizes:?}");
     let file = ShdFile::read(&path).unwrap();
     assert_eq!(file.samples.len(), 70_000);
     assert_eq!(file.samples[69_999], samples[69_999]);
