@@ -115,7 +115,8 @@ pub struct ElmConfig {
 
 /// Steps whose first-layer input products [`Elm::run`] takes as one matrix product. Larger
 /// makes that product more efficient, but each step's slice of it costs its whole size in the
-/// backward pass.
+/// backward pass. On the SHD config (T 500, batch 8, Flex, 2 cores), one run: 16 steps 0.18–0.20 s
+/// per training step, 32 steps 0.167 s, 64 steps 0.17–0.19 s.
 pub const FOLDED_STEPS: usize = 32;
 
 /// One ELM neuron layer with its readout.
