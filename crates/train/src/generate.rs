@@ -219,16 +219,16 @@ pub fn gen_shd_synth(args: &ShdSynthArgs) -> Result<()> {
         args.train, args.test, args.seed
     );
     let keys = speech::keys();
-    for (path, test) in paths.iter().zip([false, true]) {
-        let part: Vec<_> =
-            samples.iter().zip(&planned).filter(|(_, p)| p.test == test).map(|(s, _)| s.clone()).collect();
+    let utterances = samples.len();
+    let (test, train): (Vec<_>, Vec<_>) = samples.into_iter().zip(&planned).partition(|(_, p)| p.test);
+    for (path, part) in paths.iter().zip([train, test]) {
+        let part: Vec<_> = part.into_iter().map(|(s, _)| s).collect();
         write_shd(path, &part, &keys, &speakers, &[("dataset", DATASET_NAME), ("generator", &generator)])?;
         println!("wrote {} ({} samples)", path.display(), part.len());
     }
     println!(
-        "{DATASET_NAME}: {} utterances in {seconds:.0} s ({:.2} s each on {threads} threads)",
-        samples.len(),
-        seconds / samples.len() as f64
+        "{DATASET_NAME}: {utterances} utterances in {seconds:.0} s ({:.2} s each on {threads} threads)",
+        seconds / utterances as f64
     );
     Ok(())
 }
