@@ -278,7 +278,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         build_train_and_test(&config.task, config.training.batch_size, config.training.eval_batch_size)?;
     if let (TaskDataset::Shd(data), crate::config::TaskConfig::Shd { data_dir, .. }) = (&test_set, &config.task)
         && let Some(mark) = data.synthetic()
-        && !config.name.to_lowercase().contains("synth")
+        && !config.name.to_lowercase().contains("synthetic")
     {
         bail!(
             "the SHD files in {} are {mark} (generated, not SHD), and a run on them must say so in its name: \

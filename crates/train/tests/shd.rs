@@ -100,6 +100,10 @@ fn runs_on_shd_synthetic_say_so_in_name_and_summary() {
     let e = format!("{:#}", train(&unnamed, &TrainOptions { quiet: true, ..Default::default() }).unwrap_err());
     assert!(e.contains("SHD-synthetic") && e.contains("name"), "{e}");
     assert!(!runs.path().join("shd-false").exists());
+    // "synth" alone is not the name the README and the refusal ask for.
+    let mut abbreviated = config(runs.path(), data.path(), false);
+    abbreviated.name = "shd-synth".into();
+    assert!(train(&abbreviated, &TrainOptions { quiet: true, ..Default::default() }).is_err());
     let mut named = config(runs.path(), data.path(), true);
     named.name = "shd-synthetic-adding".into();
     let summary = train(&named, &TrainOptions { quiet: true, ..Default::default() }).unwrap();
