@@ -36,6 +36,14 @@ pub enum DataError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// The file is not there.
     #[error("{path} not found ({hint})")]
     Missing {
@@ -88,15 +96,28 @@ impl DataError {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), DataError> {
+/// Writes `bytes` to a temporary file beside `path`, flushes it to disk, then renames it over
+/// `path` (atomic on POSIX file systems), so a crash leaves the old file or the new one, never
+/// a torn one. The one implementation for every crate: `train` wraps it.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), DataError> {
     use std::io::Write;
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
-    let tmp = path.with_extension(format!("{}.partial", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    let mut file = std::fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)
+    let failed = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| DataError::Write { path, source }
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).map_err(failed(dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(failed(dir))?;
+    // Temporary files are created private (0600); the result should be an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(failed(path))?;
+    }
+    // One fsync per file costs ~0.4 ms here, about 2 % of a generated Pathfinder image.
+    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).map_err(failed(path))?;
+    tmp.persist(path).map_err(|e| failed(path)(e.error))?;
+    Ok(())
 }
 
 /// SplitMix64 over `parts`: distinct tuples (seed, epoch, index, ...) give unrelated seeds.
@@ -236,5 +257,32 @@ mod tests {
         let BatchTarget::Classes(classes) = batch.target else { panic!("classes") };
         let classes: Vec<i64> = classes.into_data().convert::<i64>().try_into_vec().unwrap();
         assert_eq!(classes, vec![3, 1]);
+    }
+
+    #[test]
+    fn write_atomic_replaces_the_whole_file_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/a.txt");
+        write_atomic(&path, b"first version, long").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        }
+    }
+
+    #[test]
+    fn write_atomic_names_the_file_it_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the parent folder should be.
+        std::fs::write(dir.path().join("plain"), b"x").unwrap();
+        let path = dir.path().join("plain/a.txt");
+        let err = write_atomic(&path, b"data").unwrap_err();
+        assert!(matches!(err, DataError::Write { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with("cannot write ") && message.contains("plain"), "{message}");
     }
 }

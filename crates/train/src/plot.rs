@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use plotters::prelude::*;
 
 use crate::runner::EpochRecord;
@@ -36,26 +36,30 @@ const COLORS: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-/// Draws into a temporary PNG beside `path`, then moves it into place, so a failed plot
-/// never leaves a half-written file where a good one was.
+/// Draws into memory, encodes a PNG and writes it atomically, so a failed plot never leaves a
+/// half-written file where a good one was.
 fn draw_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
 ) -> Result<()> {
     register_font();
-    let tmp = path.with_extension("png.partial.png");
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow!("cannot create {}: {e}", dir.display()))?;
-    }
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
         draw(&root)?;
         root.present().map_err(|e| anyhow!("{e:?}"))?;
     }
-    std::fs::rename(&tmp, path).map_err(|e| anyhow!("cannot move {} into place: {e}", tmp.display()))?;
-    Ok(())
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, size.0, size.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().with_context(|| format!("cannot encode {}", path.display()))?;
+        writer.write_image_data(&rgb).with_context(|| format!("cannot encode {}", path.display()))?;
+    }
+    crate::fsutil::write_atomic(path, &bytes)
 }
 
 fn panel<DB: DrawingBackend>(
@@ -272,6 +276,17 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");
         assert!(bytes.len() > 5_000, "{} bytes", bytes.len());
+        // Only the plot is left: no temporary beside it.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // It decodes to an RGB image that is mostly white paper with dark text and coloured lines.
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut rgb).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        let pixels: Vec<&[u8]> = rgb[..info.buffer_size()].chunks(3).collect();
+        let white = pixels.iter().filter(|p| p.iter().all(|&c| c == 255)).count();
+        let dark = pixels.iter().filter(|p| p.iter().all(|&c| c < 64)).count();
+        let coloured = pixels.iter().filter(|p| p.iter().max().unwrap() - p.iter().min().unwrap() > 100).count();
+        assert!(white > pixels.len() / 2 && dark > 100 && coloured > 100, "{white} {dark} {coloured}");
     }
 }

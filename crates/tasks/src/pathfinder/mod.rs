@@ -326,7 +326,7 @@ impl Dataset<SequenceItem> for PathfinderSequences {
 
 /// Writes an 8-bit grey PNG, with a text chunk saying where it came from.
 pub fn write_png(path: &Path, pixels: &[u8], side: usize, source: &str) -> Result<(), DataError> {
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io = |source| DataError::Write { path: path.to_path_buf(), source };
     let mut bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut bytes, side as u32, side as u32);

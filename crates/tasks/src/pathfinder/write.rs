@@ -74,7 +74,7 @@ pub fn write_dataset(root: &Path, options: &GenerateOptions) -> Result<GenerateR
     }
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| DataError::Io { path, source }
+        move |source| DataError::Write { path, source }
     };
     std::fs::create_dir_all(&meta_dir).map_err(io(&meta_dir))?;
     write_atomic(&dir.join("generator.txt"), describe(options).as_bytes())?;
@@ -167,7 +167,7 @@ pub fn write_grid(path: &Path, images: &[(Vec<u8>, u8)], side: usize, columns: u
             }
         }
     }
-    let io = |source| DataError::Io { path: path.to_path_buf(), source };
+    let io = |source| DataError::Write { path: path.to_path_buf(), source };
     let mut bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);
