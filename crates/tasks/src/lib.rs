@@ -20,6 +20,7 @@ pub mod hdf5_write;
 pub mod idx;
 pub mod mnist;
 pub mod neuronio;
+pub mod parallel;
 pub mod pathfinder;
 pub mod shd;
 pub mod shd_synth;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use super::generate::{GeneratedImage, GeneratorParams, balanced_labels, generate_image};
 use super::{Difficulty, SYNTHETIC_MARK, write_png};
 use crate::DataError;
+use crate::parallel::parallel_map;
 use crate::write_atomic;
 
 /// What to generate.
@@ -84,36 +85,15 @@ pub fn write_dataset(root: &Path, options: &GenerateOptions) -> Result<GenerateR
         let img_dir = dir.join("imgs").join(k.to_string());
         std::fs::create_dir_all(&img_dir).map_err(io(&img_dir))?;
         let labels = balanced_labels(n_here, image_seed(options.seed, k, usize::MAX));
-        let threads = options.threads.max(1);
-        let results: Vec<Result<(usize, String), DataError>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (labels, img_dir) = (&labels, &img_dir);
-                    scope.spawn(move || {
-                        (t..n_here)
-                            .step_by(threads)
-                            .map(|n| {
-                                let image = generate_image(p, labels[n], image_seed(options.seed, k, n))
-                                    .map_err(|reason| DataError::Corrupt { path: img_dir.clone(), reason })?;
-                                let file = img_dir.join(format!("sample_{n}.png"));
-                                write_png(
-                                    &file,
-                                    &image.pixels,
-                                    p.size,
-                                    "neurozoo synthetic Pathfinder (not LRA data)",
-                                )?;
-                                Ok((n, metadata_line(p, k, n, &image)))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers.into_iter().flat_map(|w| w.join().expect("a generator thread panicked")).collect()
-        });
-        let mut lines = results.into_iter().collect::<Result<Vec<_>, _>>()?;
-        lines.sort_by_key(|(n, _)| *n);
+        let lines = parallel_map(n_here, options.threads, |n| {
+            let image = generate_image(p, labels[n], image_seed(options.seed, k, n))
+                .map_err(|reason| DataError::Corrupt { path: img_dir.clone(), reason })?;
+            let file = img_dir.join(format!("sample_{n}.png"));
+            write_png(&file, &image.pixels, p.size, "neurozoo synthetic Pathfinder (not LRA data)")?;
+            Ok(metadata_line(p, k, n, &image))
+        })?;
         connected += labels.iter().filter(|&&l| l == 1).count();
-        let text: String = lines.into_iter().map(|(_, l)| l + "\n").collect();
+        let text: String = lines.into_iter().map(|l| l + "\n").collect();
         write_atomic(&meta_dir.join(format!("{k}.npy")), text.as_bytes())?;
     }
     Ok(GenerateReport { dir, images: options.count, connected })

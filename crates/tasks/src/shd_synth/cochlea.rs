@@ -219,22 +219,10 @@ impl Membrane {
     pub fn new(params: &CochleaParams, samples: usize, rate: u32, threads: usize) -> Self {
         let bases: Vec<BaseTerms> = frequency_grid(samples, rate).iter().map(|&w| BaseTerms::new(params, w)).collect();
         let places = places(params);
-        let per_thread = places.len().div_ceil(threads.max(1));
-        let transfer: Vec<Vec<Complex64>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = places
-                .chunks(per_thread)
-                .map(|chunk| {
-                    let bases = &bases;
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|&c| bases.iter().map(|b| transfer(params, b, c)).collect())
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("a membrane thread panicked")).collect()
-        });
+        let transfer: Vec<Vec<Complex64>> = crate::parallel::parallel_map(places.len(), threads, |k| {
+            Ok::<_, std::convert::Infallible>(bases.iter().map(|b| transfer(params, b, places[k])).collect())
+        })
+        .unwrap_or_else(|never| match never {});
         let mut planner = FftPlanner::new();
         Membrane {
             samples,

@@ -16,13 +16,13 @@ pub mod cochlea;
 pub mod speech;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::DataError;
+use crate::parallel::parallel_map;
 use crate::shd::ShdSample;
 use cochlea::{CochleaParams, Membrane, SpikeTrain};
 use speech::Utterance;
@@ -166,7 +166,7 @@ pub fn padded_output_len(kept: usize) -> usize {
 /// espeak-ng's samples and their rate.
 type Spoken = (Vec<f64>, u32);
 
-/// Generates every planned utterance: (sample, is test), in plan order. `progress` hears
+/// Generates every planned utterance, in plan order. `progress` hears
 /// (done, total) after each one.
 pub fn generate(
     options: &SynthOptions,
@@ -176,30 +176,8 @@ pub fn generate(
     let threads = options.threads.max(1);
     // 1. Speech, in parallel; kept at espeak-ng's rate (less than half the memory of 48 kHz)
     //    until its turn in the chain.
-    let waves: Vec<Mutex<Option<Spoken>>> = (0..planned.len()).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let failure: Mutex<Option<DataError>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= planned.len() || failure.lock().unwrap().is_some() {
-                        break;
-                    }
-                    match speech::speak(&options.espeak, &planned[i].utterance) {
-                        Ok(spoken) => *waves[i].lock().unwrap() = Some(spoken),
-                        Err(e) => *failure.lock().unwrap() = Some(e),
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = failure.into_inner().unwrap() {
-        return Err(e);
-    }
     let waves: Vec<Spoken> =
-        waves.into_iter().map(|w| w.into_inner().unwrap().unwrap_or((Vec::new(), RECORDING_RATE))).collect();
+        parallel_map(planned.len(), threads, |i| speech::speak(&options.espeak, &planned[i].utterance))?;
     let max_samples = (MAX_SECONDS * f64::from(RECORDING_RATE)) as usize;
     let recording = |(wave, rate): &Spoken| {
         let mut wave = speech::resample(wave, *rate, RECORDING_RATE);
@@ -218,44 +196,32 @@ pub fn generate(
     let mut lengths: Vec<usize> = padded.clone();
     lengths.sort_unstable();
     lengths.dedup();
-    let trains: Vec<Mutex<SpikeTrain>> = (0..planned.len()).map(|_| Mutex::new(SpikeTrain::default())).collect();
+    let mut trains: Vec<SpikeTrain> = (0..planned.len()).map(|_| SpikeTrain::default()).collect();
     let done = AtomicUsize::new(0);
     for length in lengths {
         let membrane = Membrane::new(&options.params, length, RECORDING_RATE, threads);
         let members: Vec<usize> = (0..planned.len()).filter(|&i| padded[i] == length).collect();
-        let next = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&i) = members.get(k) else { break };
-                        let mut rng = StdRng::seed_from_u64(crate::mix(&[options.seed, i as u64, 0xC0C]));
-                        let train = cochlea::wave_to_spikes(
-                            &recording(&waves[i]),
-                            RECORDING_RATE,
-                            &membrane,
-                            &options.params,
-                            &mut rng,
-                        );
-                        *trains[i].lock().unwrap() = train;
-                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, planned.len());
-                    }
-                });
-            }
-        });
+        let converted = parallel_map(members.len(), threads, |k| {
+            let i = members[k];
+            let mut rng = StdRng::seed_from_u64(crate::mix(&[options.seed, i as u64, 0xC0C]));
+            let train =
+                cochlea::wave_to_spikes(&recording(&waves[i]), RECORDING_RATE, &membrane, &options.params, &mut rng);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, planned.len());
+            Ok::<_, std::convert::Infallible>(train)
+        })
+        .unwrap_or_else(|never| match never {});
+        for (i, train) in members.into_iter().zip(converted) {
+            trains[i] = train;
+        }
     }
     Ok(trains
         .into_iter()
         .zip(planned)
-        .map(|(train, p)| {
-            let train = train.into_inner().unwrap();
-            ShdSample {
-                times: train.times,
-                units: train.units,
-                label: p.utterance.label,
-                speaker: Some(p.speaker as u32),
-            }
+        .map(|(train, p)| ShdSample {
+            times: train.times,
+            units: train.units,
+            label: p.utterance.label,
+            speaker: Some(p.speaker as u32),
         })
         .collect())
 }
