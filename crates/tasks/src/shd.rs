@@ -138,16 +138,13 @@ pub fn md5_hex(bytes: &[u8]) -> String {
     Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a missing file was expected to be.
+const SHD_FILE_HINT: &str = "an SHD file (shd_train.h5 / shd_test.h5, or their .h5.gz / .h5.zip downloads)";
+
 /// The HDF5 bytes of `path`: the file itself, or the one inside a `.gz` / `.zip` download
 /// (a zip with an official name must match its published MD5).
 pub fn hdf5_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| {
-        DataError::reading(
-            path,
-            "an SHD file (shd_train.h5 / shd_test.h5, or their .h5.gz / .h5.zip downloads)",
-            source,
-        )
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| DataError::reading(path, SHD_FILE_HINT, source))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if name.ends_with(".gz") {
         let mut out = Vec::new();
@@ -247,8 +244,16 @@ fn origin_of(file: &Hdf5File, path: &Path) -> Result<Option<String>, DataError> 
 /// `Some("SHD-synthetic")` for a generated file, `None` for the published ones, without
 /// reading the samples.
 pub fn file_origin(path: &Path) -> Result<Option<String>, DataError> {
-    let file =
-        Hdf5File::from_vec(hdf5_bytes(path)?).map_err(|e| corrupt(path, format!("not a readable HDF5 file: {e}")))?;
+    let unreadable = |e: hdf5_reader::error::Error| corrupt(path, format!("not a readable HDF5 file: {e}"));
+    let file = if path.extension().is_some_and(|e| e == "h5") {
+        // Read on demand: the superblock and root header, a few KiB of a 150 MB file.
+        let opened = std::fs::File::open(path).map_err(|source| DataError::reading(path, SHD_FILE_HINT, source))?;
+        let storage = hdf5_reader::FileStorage::from_file(opened).map_err(unreadable)?;
+        Hdf5File::from_storage(Arc::new(storage)).map_err(unreadable)?
+    } else {
+        // A download has to be unpacked whole.
+        Hdf5File::from_vec(hdf5_bytes(path)?).map_err(unreadable)?
+    };
     origin_of(&file, path)
 }
 

@@ -91,3 +91,21 @@ fn damaged_and_missing_files_are_clear_errors() {
     let e = ShdFile::read(&dir.path().join("absent.h5")).unwrap_err().to_string();
     assert!(e.contains("absent.h5") && e.contains("not found"), "{e}");
 }
+
+#[test]
+fn origin_of_published_downloaded_missing_and_damaged_files() {
+    use tasks::DataError;
+    use tasks::shd::file_origin;
+    // h5py's files carry no `dataset` mark: the published layout. (Synthetic files: shd_synth.rs.)
+    for name in ["shd_f16.h5", "shd_f16.h5.gz", "shd_f16.h5.zip", "shd_f64_i32.h5"] {
+        assert_eq!(file_origin(&fixture(name)).unwrap(), None, "{name}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = file_origin(&dir.path().join("shd_train.h5")).unwrap_err();
+    assert!(matches!(missing, DataError::Missing { .. }), "{missing}");
+    assert!(missing.to_string().contains("shd_train.h5"), "{missing}");
+    let not_hdf5 = dir.path().join("shd_test.h5");
+    std::fs::write(&not_hdf5, b"this is not an HDF5 file at all").unwrap();
+    let e = file_origin(&not_hdf5).unwrap_err().to_string();
+    assert!(e.contains("shd_test.h5") && e.contains("not a readable HDF5 file"), "{e}");
+}
