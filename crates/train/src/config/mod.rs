@@ -1,0 +1,371 @@
+//! The run configuration: one TOML file, every key checked (an unknown key is an error naming
+//! it), every value validated before anything is trained.
+//!
+//! The sections' types live in `model.rs`, `task.rs` and `training.rs`; this file has the whole
+//! run, the checks that span sections, and the tests.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::{Deserialize, Serialize};
+
+/// The built-in default: the paper's GLIFR LHetA on line-by-line MNIST.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../../configs/lmnist/glifr-lheta.toml");
+
+/// A whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Run name: the run directory is `<runs_dir>/<name>`.
+    pub name: String,
+    /// Seed of the init, the shuffling and dropout.
+    #[serde(default)]
+    pub seed: u64,
+    /// `flex`, `ndarray` or `wgpu`; the command line's `--device` wins. Default: `wgpu` when
+    /// compiled in, else `flex`.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Where run directories go.
+    #[serde(default = "default_runs_dir")]
+    pub runs_dir: PathBuf,
+    /// The network.
+    pub model: ModelConfig,
+    /// The task and its data.
+    pub task: TaskConfig,
+    /// Optimisation.
+    pub training: TrainingConfig,
+}
+
+fn default_runs_dir() -> PathBuf {
+    PathBuf::from("runs")
+}
+
+mod model;
+mod task;
+mod training;
+
+pub use model::{ElmOptions, InitKind, LeakInit, ModelConfig, ModelKind};
+pub use task::{DifficultyName, EncodingName, EvalSplit, SequenceKind, TaskConfig};
+pub use training::{LrSchedule, OptimizerKind, TrainingConfig};
+
+// Defaults shared by serde attributes here and in `import_elm`.
+pub(crate) fn yes() -> bool {
+    true
+}
+pub(crate) fn one() -> f64 {
+    1.0
+}
+pub(crate) fn five() -> f64 {
+    5.0
+}
+pub(crate) fn thousand() -> f64 {
+    1000.0
+}
+pub(crate) fn half() -> f64 {
+    0.5
+}
+pub(crate) fn one_usize() -> usize {
+    1
+}
+
+impl RunConfig {
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let config: RunConfig = toml::from_str(text).with_context(|| format!("invalid config {origin}"))?;
+        config.validate().with_context(|| format!("invalid config {origin}"))?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Checks every value a run depends on, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(!self.name.trim().is_empty(), "`name` must not be empty");
+        ensure!(
+            !self.name.contains(['/', '\\']) && self.name != "." && self.name != "..",
+            "`name` = {:?} must be a plain directory name",
+            self.name
+        );
+        if let Some(device) = &self.device {
+            crate::device::DeviceChoice::parse(device).context("field `device`")?;
+        }
+        let m = &self.model;
+        ensure!(m.hidden_size > 0, "`model.hidden_size` must be at least 1");
+        ensure!(m.dt() > 0.0 && m.dt().is_finite(), "`model.dt` = {} must be positive", m.dt());
+        ensure!((0.0..1.0).contains(&m.input_dropout), "`model.input_dropout` = {} must be in [0, 1)", m.input_dropout);
+        if let Some([lo, hi]) = m.chrono_init {
+            ensure!(m.kind == ModelKind::Lstm, "`model.chrono_init` applies to the LSTM only");
+            ensure!(
+                lo >= 1.0 && hi > lo && hi.is_finite(),
+                "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max"
+            );
+        }
+        if m.kind == ModelKind::Elm {
+            ensure!(m.synaptic_delay_ms == 0.0, "`model.synaptic_delay_ms` does not apply to the ELM");
+            ensure!(m.dropout == 0.0, "`model.dropout` does not apply to the ELM (use `model.input_dropout`)");
+            let e = m.elm_options();
+            ensure!(matches!(e.version, 1 | 2), "`model.elm.version` = {} must be 1 or 2", e.version);
+            let (input, output) = self.task.io_sizes();
+            crate::model::elm_config(m, input, output)
+                .validate()
+                .map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
+        } else {
+            ensure!(m.elm.is_none(), "`[model.elm]` applies to `kind = \"elm\"` only");
+        }
+        ensure!(
+            m.synaptic_delay_ms >= 0.0 && m.synaptic_delay_ms.is_finite(),
+            "`model.synaptic_delay_ms` = {} must be ≥ 0",
+            m.synaptic_delay_ms
+        );
+        ensure!((0.0..1.0).contains(&m.dropout), "`model.dropout` = {} must be in [0, 1)", m.dropout);
+        ensure!(m.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", m.sigma_v);
+        if let Some(to) = m.sigma_v_anneal_to {
+            ensure!(m.kind == ModelKind::Glifr, "`model.sigma_v_anneal_to` applies to GLIFR only");
+            ensure!(to > 0.0 && to.is_finite(), "`model.sigma_v_anneal_to` = {to} must be positive");
+        }
+        if let Some(tau) = m.tau {
+            ensure!(tau > 0.0, "`model.tau` = {tau} must be positive");
+        }
+        if m.kind != ModelKind::Glifr {
+            ensure!(m.num_ascs == 0, "`model.num_ascs` applies to GLIFR only");
+            ensure!(m.init == InitKind::Hom, "`model.init = \"het\"` applies to GLIFR only");
+        }
+        match (m.init, &m.het_source) {
+            (InitKind::Het, None) => {
+                bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)")
+            }
+            (InitKind::Hom, Some(_)) => {
+                bail!("`model.het_source` is only used with `model.init = \"het\"`")
+            }
+            _ => {}
+        }
+        let t = &self.training;
+        ensure!(t.epochs > 0, "`training.epochs` must be at least 1");
+        ensure!(t.batch_size > 0, "`training.batch_size` must be at least 1");
+        ensure!(t.eval_batch_size > 0, "`training.eval_batch_size` must be at least 1");
+        ensure!(t.eval_every > 0, "`training.eval_every` must be at least 1");
+        ensure!(t.checkpoint_every > 0, "`training.checkpoint_every` must be at least 1");
+        ensure!(
+            t.learning_rate > 0.0 && t.learning_rate.is_finite(),
+            "`training.learning_rate` = {} must be positive",
+            t.learning_rate
+        );
+        match &self.task {
+            TaskConfig::Mnist { train_limit, test_limit, .. } => {
+                ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
+                ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
+            }
+            TaskConfig::Sine { steps } => ensure!(*steps > 0, "`task.steps` must be at least 1"),
+            TaskConfig::Shape { inputs, outputs, steps, .. } => {
+                ensure!(
+                    *inputs > 0 && *outputs > 0 && *steps > 0,
+                    "`task.inputs`, `task.outputs` and `task.steps` must be at least 1"
+                )
+            }
+            TaskConfig::Pathfinder { size, levels, encoding, train_limit, test_limit, .. } => {
+                ensure!(
+                    matches!(size, 32 | 64 | 128 | 256),
+                    "`task.size` = {size}: the LRA release has 32, 64, 128 and 256"
+                );
+                ensure!(
+                    *encoding == EncodingName::Grey || (2..=256).contains(levels),
+                    "`task.levels` = {levels} must be in 2..=256"
+                );
+                ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
+                ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
+            }
+            TaskConfig::Shd {
+                bin_ms,
+                validation_fraction,
+                adding_train_pairs,
+                adding_eval_pairs,
+                train_limit,
+                test_limit,
+                ..
+            } => {
+                ensure!(
+                    tasks::shd::steps_for_bin(*bin_ms).is_some(),
+                    "`task.bin_ms` = {bin_ms} must divide 1000 ms into whole bins (e.g. 1, 2, 4, 5, 10)"
+                );
+                ensure!(
+                    (0.0..1.0).contains(validation_fraction),
+                    "`task.validation_fraction` = {validation_fraction} must be in [0, 1)"
+                );
+                ensure!(
+                    *adding_train_pairs > 0 && *adding_eval_pairs > 0,
+                    "`task.adding_train_pairs` and `task.adding_eval_pairs` must be at least 1"
+                );
+                ensure!(train_limit.is_none_or(|n| n > 0), "`task.train_limit` must be at least 1");
+                ensure!(test_limit.is_none_or(|n| n > 0), "`task.test_limit` must be at least 1");
+            }
+            TaskConfig::Neuronio { segments, window, file_load_fraction, batches_per_epoch, valid_batches, .. } => {
+                ensure!(*segments > 0 && *window > 0, "`task.segments` and `task.window` must be at least 1");
+                ensure!(
+                    *file_load_fraction > 0.0 && *file_load_fraction <= 1.0,
+                    "`task.file_load_fraction` = {file_load_fraction} must be in (0, 1]"
+                );
+                ensure!(
+                    *batches_per_epoch > 0 && *valid_batches > 0,
+                    "`task.batches_per_epoch` and `task.valid_batches` must be at least 1"
+                );
+            }
+        }
+        if let Some(k) = t.recompute_segment {
+            ensure!(k > 0, "`training.recompute_segment` must be at least 1");
+            ensure!(
+                m.kind == ModelKind::Elm && self.task.is_classification(),
+                "`training.recompute_segment` applies to an ELM classifying on the last step"
+            );
+        }
+        let (input, output) = self.task.io_sizes();
+        if let Some(i) = m.input_size {
+            ensure!(i == input, "`model.input_size` = {i}, but the task feeds {input} inputs per step");
+        }
+        if let Some(o) = m.output_size {
+            ensure!(o == output, "`model.output_size` = {o}, but the task has {output} outputs");
+        }
+        Ok(())
+    }
+
+    /// The model with `input_size` and `output_size` filled in from the task.
+    pub fn resolved_model(&self) -> ModelConfig {
+        let (input, output) = self.task.io_sizes();
+        ModelConfig { input_size: Some(input), output_size: Some(output), ..self.model.clone() }
+    }
+
+    /// The directory of this run.
+    pub fn run_dir(&self) -> PathBuf {
+        self.runs_dir.join(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_parses() {
+        let c = RunConfig::from_toml(DEFAULT_CONFIG, "default").unwrap();
+        assert_eq!(c.model.hidden_size, 252);
+        assert_eq!(c.model.num_ascs, 2);
+        assert_eq!(c.training.batch_size, 256);
+    }
+
+    /// Every shipped config parses and validates (the het ones name sources that exist only
+    /// after training, which validation does not require).
+    #[test]
+    fn every_shipped_config_is_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        let mut count = 0;
+        for dir in std::fs::read_dir(&root).unwrap() {
+            for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    RunConfig::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+                    count += 1;
+                }
+            }
+        }
+        assert!(count >= 52, "{count} configs");
+    }
+
+    fn with(replace: &str, by: &str) -> String {
+        assert!(DEFAULT_CONFIG.contains(replace), "{replace}");
+        DEFAULT_CONFIG.replacen(replace, by, 1)
+    }
+
+    fn error(text: &str) -> String {
+        format!("{:#}", RunConfig::from_toml(text, "test.toml").unwrap_err())
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = error(&with("[training]", "[training]\nlearning_rat = 0.1"));
+        assert!(e.contains("unknown field `learning_rat`") && e.contains("test.toml"), "{e}");
+        let e = error(&with("[model]", "[model]\nhiden_size = 3"));
+        assert!(e.contains("hiden_size"), "{e}");
+        let e = error(&format!("{DEFAULT_CONFIG}\n[extra]\nx = 1\n"));
+        assert!(e.contains("extra"), "{e}");
+    }
+
+    #[test]
+    fn impossible_values_are_named() {
+        let e = error(&with("hidden_size = 252", "hidden_size = 0"));
+        assert!(e.contains("model.hidden_size"), "{e}");
+        let e = error(&with("learning_rate = 0.001", "learning_rate = -1.0"));
+        assert!(e.contains("training.learning_rate"), "{e}");
+        let e = error(&with("dropout = 0.0", "dropout = 1.5"));
+        assert!(e.contains("model.dropout"), "{e}");
+        let e = error(&with("init = \"hom\"", "init = \"het\""));
+        assert!(e.contains("het_source"), "{e}");
+        let e = error(&with("sequence = \"line\"", "sequence = \"diagonal\""));
+        assert!(e.contains("diagonal"), "{e}");
+        let e = error(&with("hidden_size = 252", "hidden_size = \"big\""));
+        assert!(e.contains("hidden_size"), "{e}");
+        let e = error(&with("[model]", "[model]\ninput_size = 3"));
+        assert!(e.contains("model.input_size") && e.contains("28"), "{e}");
+        let e = error(&with("seed = 0", "seed = 0\ndevice = \"tpu\""));
+        assert!(e.contains("device") && e.contains("tpu"), "{e}");
+    }
+
+    fn elm(extra_model: &str, elm_table: &str) -> String {
+        format!(
+            "name = \"e\"\n[model]\nkind = \"elm\"\nhidden_size = 8\n{extra_model}\n[model.elm]\n{elm_table}\n\
+             [task]\nkind = \"shape\"\ninputs = 12\noutputs = 2\nsteps = 5\n\
+             [training]\nepochs = 1\nbatch_size = 2\nlearning_rate = 0.01\n"
+        )
+    }
+
+    /// The reference's `np.linspace(1e-3, 1, num=4)` = [0.001, 0.334, 0.667, 1.0], used
+    /// from the end: epochs 1..4 run at 1.0, 0.667, 0.334, 0.001.
+    #[test]
+    fn sigma_v_anneal_follows_the_reference_linspace() {
+        let c = RunConfig::from_toml(&with("dropout = 0.0", "dropout = 0.0\nsigma_v_anneal_to = 0.001"), "t").unwrap();
+        let got: Vec<f64> = (1..=4).map(|e| c.model.sigma_v_at(e, 4)).collect();
+        for (g, w) in got.iter().zip([1.0, 0.667, 0.334, 0.001]) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        assert_eq!(c.model.sigma_v_at(1, 1), 0.001);
+        let fixed = RunConfig::from_toml(DEFAULT_CONFIG, "d").unwrap();
+        assert_eq!(fixed.model.sigma_v_at(3, 30), 1.0);
+        let e = error(&with("dropout = 0.0", "dropout = 0.0\nsigma_v_anneal_to = -1.0"));
+        assert!(e.contains("sigma_v_anneal_to"), "{e}");
+    }
+
+    #[test]
+    fn elm_options_are_checked() {
+        let ok = RunConfig::from_toml(&elm("", "num_branch = 3\nsynapses_per_branch = 5\nrouting = \"neuronio\""), "t")
+            .unwrap();
+        assert_eq!(ok.model.dt(), 1.0, "the ELM's default Δt");
+        assert_eq!(ok.model.elm_options().version, 1);
+        let e = error(&elm("", "lamda = 3.0"));
+        assert!(e.contains("unknown field `lamda`"), "{e}");
+        let e = error(&elm("", "version = 3"));
+        assert!(e.contains("model.elm.version"), "{e}");
+        let e = error(&elm("", "num_branch = 5\nsynapses_per_branch = 2"));
+        assert!(e.contains("model.elm") && e.contains("num_input is 12"), "{e}");
+        let e = error(&elm("", "routing = \"neuronio\"\nnum_branch = 2\nsynapses_per_branch = 3"));
+        assert!(e.contains("synapses_per_branch"), "{e}");
+        let e = error(&elm("", "memory_tau_min = 5.0\nmemory_tau_max = 2.0"));
+        assert!(e.contains("memory_tau_max"), "{e}");
+        let e = error(&elm("input_dropout = 1.0", ""));
+        assert!(e.contains("model.input_dropout"), "{e}");
+        let e = error(&elm("dropout = 0.2", ""));
+        assert!(e.contains("model.input_dropout"), "{e}");
+        let e = error(&elm("chrono_init = [1.0, 100.0]", ""));
+        assert!(e.contains("chrono_init") && e.contains("LSTM"), "{e}");
+        let e = error(&with("[task]", "[model.elm]\nlambda = 2.0\n\n[task]"));
+        assert!(e.contains("[model.elm]"), "{e}");
+        let e = error(
+            &with("kind = \"glifr\"", "kind = \"lstm\"\nchrono_init = [5.0, 1.0]")
+                .replace("num_ascs = 2", "num_ascs = 0"),
+        );
+        assert!(e.contains("chrono_init") && e.contains("T_min < T_max"), "{e}");
+        let e = error(&with("learning_rate = 0.001", "learning_rate = 0.001\noptimizer = \"sgd\""));
+        assert!(e.contains("sgd"), "{e}");
+    }
+}

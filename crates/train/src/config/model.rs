@@ -1,0 +1,219 @@
+//! `[model]`: the network.
+
+use std::path::PathBuf;
+
+use elm::{MlpActivation, RoutingKind};
+use serde::{Deserialize, Serialize};
+
+use super::{five, half, one, one_usize, thousand, yes};
+
+/// Which recurrent cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// GLIFR neurons.
+    Glifr,
+    /// tanh RNN baseline.
+    Rnn,
+    /// LSTM baseline (with `chrono_init`: the ELM paper's Chrono-LSTM).
+    Lstm,
+    /// Expressive Leaky Memory neuron, vanilla or Branch-ELM (options in `[model.elm]`).
+    Elm,
+}
+
+/// How GLIFR's neuronal parameters start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitKind {
+    /// Homogeneous (Hom, HomA, LHet, LHetA).
+    Hom,
+    /// Resampled from a trained LHet/LHetA checkpoint (FHet, FHetA, RHet, RHetA).
+    Het,
+}
+
+/// The reference's or the exact `k_m` init formula.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeakInit {
+    /// As GLIFS_ASC (`k_m` = 0.05 /ms only at dt = 0.05).
+    Reference,
+    /// `k_m` = 0.05 /ms at any dt.
+    Exact,
+}
+
+/// The network: a cell (or an ELM neuron), its delay and dropout, and a per-step readout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `glifr`, `rnn`, `lstm` or `elm`.
+    pub kind: ModelKind,
+    /// Hidden units H; for the ELM, its memory units d_m (`num_memory`).
+    pub hidden_size: usize,
+    /// Inputs per step; default from the task.
+    #[serde(default)]
+    pub input_size: Option<usize>,
+    /// Readout size; default from the task.
+    #[serde(default)]
+    pub output_size: Option<usize>,
+    /// Integration step (ms); sets the delay conversion for every kind. Default 0.05 (the
+    /// GLIFR paper), 1.0 for the ELM (its reference default; SHD uses the bin size).
+    #[serde(default)]
+    pub dt: Option<f64>,
+    /// Lateral synaptic delay in ms: `max(1, int(delay/dt))` steps. Ignored by the LSTM.
+    #[serde(default)]
+    pub synaptic_delay_ms: f64,
+    /// Dropout on the rate in training.
+    #[serde(default)]
+    pub dropout: f64,
+    /// GLIFR: after-spike currents per neuron (0 or 2 in the paper).
+    #[serde(default)]
+    pub num_ascs: usize,
+    /// GLIFR: whether θ, k_m and the ASC parameters train (LHet/RHet) or stay fixed
+    /// (Hom/FHet).
+    #[serde(default = "yes")]
+    pub learn_neuronal_params: bool,
+    /// GLIFR: `hom` or `het`.
+    #[serde(default = "default_init")]
+    pub init: InitKind,
+    /// GLIFR `het` init: the trained LHet/LHetA run directory or checkpoint to resample from.
+    #[serde(default)]
+    pub het_source: Option<PathBuf>,
+    /// GLIFR: τ (ms); default dt.
+    #[serde(default)]
+    pub tau: Option<f64>,
+    /// GLIFR: σ_V (with `sigma_v_anneal_to`, its value in the first epoch).
+    #[serde(default = "one")]
+    pub sigma_v: f64,
+    /// GLIFR: anneal σ_V linearly over the epochs from `sigma_v` to this value (the GLIFR
+    /// paper's `SigmaVAnneal` callback, 1 → 1e-3); evaluation and checkpoints use the
+    /// current epoch's value. Absent: σ_V stays fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma_v_anneal_to: Option<f64>,
+    /// GLIFR: R.
+    #[serde(default = "default_resistance")]
+    pub resistance: f64,
+    /// GLIFR: I0.
+    #[serde(default)]
+    pub i0: f64,
+    /// GLIFR: V_reset.
+    #[serde(default)]
+    pub v_reset: f64,
+    /// GLIFR: `reference` (default) or `exact` k_m init.
+    #[serde(default = "default_leak_init")]
+    pub membrane_leak_init: LeakInit,
+    /// LSTM: chrono init of the gate biases, `[T_min, T_max]` in steps (Tallec & Ollivier
+    /// 2018; the ELM paper's Chrono-LSTM): forget bias ln U(T_min, T_max), input bias its
+    /// negative. Absent: PyTorch's default init.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chrono_init: Option<[f64; 2]>,
+    /// Probability of zeroing each input entry, **without** rescaling the rest (the ELM SHD
+    /// code, `train_elm_on_shd.ipynb`). 0 disables it.
+    #[serde(default)]
+    pub input_dropout: f64,
+    /// Whether input dropout also acts when evaluating. The ELM SHD notebook applies it in its
+    /// validation and test loops too, so `true` reproduces its numbers; `false` is the usual
+    /// convention.
+    #[serde(default = "yes")]
+    pub input_dropout_in_eval: bool,
+    /// ELM: the neuron's options; defaults are the reference constructor's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elm: Option<ElmOptions>,
+}
+
+/// `[model.elm]`: the options of an ELM neuron (spec §1; AaronSpieler/elmneuron names in
+/// brackets). Its memory size is `model.hidden_size`, its Δt `model.dt`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElmOptions {
+    /// 1 (the paper's model) or 2 (branch traces, gain 1 − exp(−Δt·λ/τ_m)).
+    #[serde(default = "one_usize")]
+    pub version: usize,
+    /// λ [`lambda_value`].
+    #[serde(default = "five")]
+    pub lambda: f64,
+    /// Hidden layers of the MLP [`mlp_num_layers`]; 0 is linear integration.
+    #[serde(default = "one_usize")]
+    pub mlp_layers: usize,
+    /// Width of the hidden layers; default 2·d_m [`mlp_hidden_size`].
+    #[serde(default)]
+    pub mlp_hidden_size: Option<usize>,
+    /// `relu` or `silu` [`mlp_activation`].
+    #[serde(default)]
+    pub mlp_activation: MlpActivation,
+    /// τ_s of the synapses (v1) or branches (v2), ms, frozen [`tau_s_value`/`tau_b_value`].
+    #[serde(default = "five")]
+    pub synapse_tau: f64,
+    /// Lower bound and smallest initial τ_m, ms.
+    #[serde(default = "one")]
+    pub memory_tau_min: f64,
+    /// Upper bound and largest initial τ_m, ms.
+    #[serde(default = "thousand")]
+    pub memory_tau_max: f64,
+    /// Whether τ_m trains (reference default false; the paper trains it).
+    #[serde(default)]
+    pub learn_memory_tau: bool,
+    /// Initial w_s before the ReLU [`w_s_value`].
+    #[serde(default = "half")]
+    pub synapse_weight_init: f64,
+    /// Branches; default one per input (vanilla ELM).
+    #[serde(default)]
+    pub num_branch: Option<usize>,
+    /// Synapses per branch [`num_synapse_per_branch`].
+    #[serde(default = "one_usize")]
+    pub synapses_per_branch: usize,
+    /// `none`, `random` or `neuronio` [`input_to_synapse_routing`].
+    #[serde(default)]
+    pub routing: RoutingKind,
+    /// v1: keep the full per-synapse trace even where a branch trace is exact (slower, more
+    /// memory; for checking).
+    #[serde(default)]
+    pub per_synapse_trace: bool,
+}
+
+impl Default for ElmOptions {
+    fn default() -> Self {
+        toml::from_str("").expect("every ELM option has a default")
+    }
+}
+
+impl ModelConfig {
+    /// The same shapes with a plain homogeneous init: for building a module whose values are
+    /// about to be loaded or do not matter (benchmarks, parameter counts).
+    pub fn shape_only(&self) -> ModelConfig {
+        ModelConfig { init: InitKind::Hom, het_source: None, ..self.clone() }
+    }
+
+    /// σ_V in 1-based `epoch` of `epochs`: `sigma_v`, or under annealing the reference's
+    /// `linspace(to, sigma_v, epochs)[epochs − epoch]` (so the first epoch runs at `sigma_v`
+    /// and the last at `to`; a single epoch runs at `to`, as numpy's one-point linspace).
+    pub fn sigma_v_at(&self, epoch: usize, epochs: usize) -> f64 {
+        match self.sigma_v_anneal_to {
+            None => self.sigma_v,
+            Some(to) if epochs <= 1 => to,
+            Some(to) => {
+                let i = (epochs - epoch.clamp(1, epochs)) as f64;
+                to + (self.sigma_v - to) * i / (epochs - 1) as f64
+            }
+        }
+    }
+
+    /// Δt in ms: the configured one, or the kind's default.
+    pub fn dt(&self) -> f64 {
+        self.dt.unwrap_or(if self.kind == ModelKind::Elm { 1.0 } else { 0.05 })
+    }
+
+    /// The ELM options (defaults when `[model.elm]` is absent).
+    pub fn elm_options(&self) -> ElmOptions {
+        self.elm.clone().unwrap_or_default()
+    }
+}
+
+fn default_resistance() -> f64 {
+    0.1
+}
+fn default_init() -> InitKind {
+    InitKind::Hom
+}
+fn default_leak_init() -> LeakInit {
+    LeakInit::Reference
+}
