@@ -99,11 +99,12 @@ pub fn gen_pathfinder(args: &PathfinderArgs) -> Result<()> {
     let report = write_dataset(&args.out, &options).context("generating Pathfinder")?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "wrote {} SYNTHETIC Pathfinder images ({} connected) to {} in {seconds:.1} s: {:.1} images/s on {threads} threads",
+        "wrote {} SYNTHETIC Pathfinder images ({} connected) to {} in {seconds:.1} s: {:.1} images/s on {}",
         report.images,
         report.connected,
         report.dir.display(),
-        report.images as f64 / seconds
+        report.images as f64 / seconds,
+        on_threads(threads)
     );
     if let Some(path) = &args.grid {
         // The first images written, read back as a loader sees them.
@@ -227,8 +228,14 @@ pub fn gen_shd_synth(args: &ShdSynthArgs) -> Result<()> {
         println!("wrote {} ({} samples)", path.display(), part.len());
     }
     println!(
-        "{DATASET_NAME}: {utterances} utterances in {seconds:.0} s ({:.2} s each on {threads} threads)",
-        seconds / utterances as f64
+        "{DATASET_NAME}: {utterances} utterances in {seconds:.0} s ({:.2} s each on {})",
+        seconds / utterances as f64,
+        on_threads(threads)
     );
     Ok(())
+}
+
+/// "1 thread" / "2 threads", for the generators' closing lines.
+fn on_threads(threads: usize) -> String {
+    if threads == 1 { "1 thread".into() } else { format!("{threads} threads") }
 }
