@@ -12,9 +12,9 @@ use serde::Serialize;
 use tasks::{BatchTarget, SequenceBatch};
 
 use crate::config::RunConfig;
+use crate::data_parallel::training_step;
 use crate::device::DeviceChoice;
 use crate::model::build_model;
-use crate::recompute::training_step;
 use crate::runner::{drop_inputs, mask_seed};
 
 /// Benchmark results.
@@ -40,6 +40,8 @@ pub struct BenchReport {
     pub peak_rss_mib: Option<f64>,
     /// Steps per recomputed BPTT segment, if any.
     pub recompute_segment: Option<usize>,
+    /// Threads each batch was split across (`training.threads`).
+    pub threads: usize,
 }
 
 /// Peak resident set size of this process in MiB (`VmHWM`), where the OS reports it.
@@ -89,7 +91,7 @@ pub fn bench(
             input: drop_inputs(data.input.clone(), model_config.input_dropout, mask_seed(config.seed, 0, i)),
             target: data.target.clone(),
         };
-        let (_, _, grads) = training_step(&model, &batch, recompute_segment);
+        let (_, _, grads) = training_step(&model, &batch, recompute_segment, config.training.threads);
         model = optimizer.step(config.training.learning_rate, model, grads);
         device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
         if i >= warmup {
@@ -109,6 +111,7 @@ pub fn bench(
         samples_per_second: batch as f64 / mean,
         peak_rss_mib: peak_rss_mib(),
         recompute_segment,
+        threads: config.training.threads,
     })
 }
 

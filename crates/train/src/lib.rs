@@ -6,6 +6,7 @@ pub mod bench;
 pub mod clusters;
 pub mod config;
 pub mod data;
+pub mod data_parallel;
 pub mod device;
 pub mod eval_neuronio;
 pub mod experiment;

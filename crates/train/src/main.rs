@@ -106,6 +106,9 @@ enum Command {
         /// `training.recompute_segment`; 0 turns it off).
         #[arg(long)]
         recompute_segment: Option<usize>,
+        /// Split each batch across this many threads (overrides `training.threads`).
+        #[arg(long)]
+        threads: Option<usize>,
         /// Device override.
         #[arg(long)]
         device: Option<String>,
@@ -341,7 +344,7 @@ fn run(cli: Cli) -> Result<()> {
             let choice = DeviceChoice::resolve(device.as_deref(), None)?;
             train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), memory.as_deref(), choice)?;
         }
-        Command::Bench { config, steps, warmup, batch_size, recompute_segment, device } => {
+        Command::Bench { config, steps, warmup, batch_size, recompute_segment, threads, device } => {
             if steps == 0 {
                 bail!("--steps must be at least 1");
             }
@@ -349,6 +352,10 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(k) = recompute_segment {
                 config.training.recompute_segment = (k > 0).then_some(k);
                 config.validate().context("--recompute-segment")?;
+            }
+            if let Some(n) = threads {
+                config.training.threads = n;
+                config.validate().context("--threads")?;
             }
             let report = train::bench::bench(&config, device.as_deref(), steps, warmup, batch_size)?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -27,14 +27,26 @@ use crate::runner::{batch_loss, classification_loss};
 /// `segment` asks for recomputation in segments of that many steps; it applies to an ELM
 /// classifying on the last step (the config refuses it elsewhere).
 pub fn training_step(model: &Model, batch: &SequenceBatch, segment: Option<usize>) -> (f64, usize, GradientsParams) {
+    weighted_training_step(model, batch, segment, 1.0)
+}
+
+/// [`training_step`] with the gradients (not the loss returned) scaled by `weight`: a part's
+/// share of a batch split across threads ([`crate::data_parallel`]).
+pub fn weighted_training_step(
+    model: &Model,
+    batch: &SequenceBatch,
+    segment: Option<usize>,
+    weight: f64,
+) -> (f64, usize, GradientsParams) {
     match (model, &batch.target, segment) {
         (Model::Elm(elm), BatchTarget::Classes(classes), Some(k)) if k < batch.input.dims()[1] => {
-            elm_segmented(elm, batch.input.clone(), classes.clone(), k)
+            elm_segmented(elm, batch.input.clone(), classes.clone(), k, weight)
         }
         _ => {
             let (loss, correct) = batch_loss(model, batch);
             let value = loss.clone().into_scalar::<f64>();
-            (value, correct, GradientsParams::from_grads(loss.backward(), model))
+            let objective = if weight == 1.0 { loss } else { loss * weight };
+            (value, correct, GradientsParams::from_grads(objective.backward(), model))
         }
     }
 }
@@ -44,6 +56,7 @@ fn elm_segmented(
     input: Tensor<3>,
     classes: Tensor<1, Int>,
     segment: usize,
+    weight: f64,
 ) -> (f64, usize, GradientsParams) {
     let [batch, steps, features] = input.dims();
     let bounds: Vec<(usize, usize)> = (0..steps).step_by(segment).map(|s| (s, (s + segment).min(steps))).collect();
@@ -73,7 +86,7 @@ fn elm_segmented(
             None => {
                 let (loss, right) = classification_loss(elm.readout.forward(end.memory), &classes);
                 (loss_value, correct) = (loss.clone().into_scalar::<f64>(), right);
-                loss
+                if weight == 1.0 { loss } else { loss * weight }
             }
             Some(g) => (end.trace * g.trace.autodiff()).sum() + (end.memory * g.memory.autodiff()).sum(),
         };

@@ -33,7 +33,6 @@ use crate::device::DeviceChoice;
 use crate::fsutil::write_atomic;
 use crate::model::{Model, SavedModel, build_model, load_checkpoint, save_checkpoint};
 use crate::optim::{learning_rate, optimizer};
-use crate::recompute::training_step;
 
 /// How many complete checkpoints a run keeps.
 const KEEP_CHECKPOINTS: usize = 2;
@@ -344,7 +343,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             let mut batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
             batch.input = drop_inputs(batch.input, input_dropout, mask_seed(config.seed, epoch as u64, i));
             let b = batch.input.dims()[0];
-            let (loss_value, correct, grads) = training_step(&model, &batch, t.recompute_segment);
+            let (loss_value, correct, grads) =
+                crate::data_parallel::training_step(&model, &batch, t.recompute_segment, t.threads);
             ensure!(loss_value.is_finite(), "the training loss became {loss_value} in epoch {epoch}");
             let step = (epoch - 1) * batches_per_epoch + i;
             model = optimizer.step(learning_rate(t.lr_schedule, t.learning_rate, step, total_batches), model, grads);

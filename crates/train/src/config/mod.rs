@@ -214,6 +214,7 @@ impl RunConfig {
                 );
             }
         }
+        ensure!(t.threads > 0, "`training.threads` must be at least 1");
         if let Some(k) = t.recompute_segment {
             ensure!(k > 0, "`training.recompute_segment` must be at least 1");
             ensure!(
@@ -310,6 +311,8 @@ mod tests {
         assert!(e.contains("model.input_size") && e.contains("28"), "{e}");
         let e = error(&with("seed = 0", "seed = 0\ndevice = \"tpu\""));
         assert!(e.contains("device") && e.contains("tpu"), "{e}");
+        let e = error(&with("learning_rate = 0.001", "learning_rate = 0.001\nthreads = 0"));
+        assert!(e.contains("training.threads"), "{e}");
     }
 
     fn elm(extra_model: &str, elm_table: &str) -> String {
