@@ -66,5 +66,5 @@ pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
     let test = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
     let m = &config.model;
     let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };
-    evaluate(&network, test, config.training.eval_batch_size, dropout, config.seed, &device)
+    evaluate(&network, test, config.training.eval_batch_size, dropout, config.seed, &device, config.training.threads)
 }

@@ -173,6 +173,7 @@ pub fn evaluate(
     input_dropout: f64,
     seed: u64,
     device: &Device,
+    threads: usize,
 ) -> Result<Evaluation> {
     let classification = dataset.is_classification();
     let model = model.valid();
@@ -182,11 +183,16 @@ pub fn evaluate(
     for (i, batch) in loader.iter().enumerate() {
         let mut batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
         batch.input = drop_inputs(batch.input, input_dropout, mask_seed(seed, u64::MAX, i));
-        let b = batch.input.dims()[0];
-        let (loss, correct) = batch_loss(&model, &batch);
-        totals.loss += loss.into_scalar::<f64>() * b as f64;
-        totals.correct += correct;
-        totals.samples += b;
+        // Each part's mean loss, weighted by its size: the batch's sum, as on one thread.
+        let parts = crate::data_parallel::map_parts(&batch, threads, |part| {
+            let (loss, correct) = batch_loss(&model, part);
+            (loss.into_scalar::<f64>(), correct)
+        });
+        for ((loss, correct), b) in parts {
+            totals.loss += loss * b as f64;
+            totals.correct += correct;
+            totals.samples += b;
+        }
     }
     Ok(totals.evaluation(classification))
 }
@@ -355,7 +361,15 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         }
         let train_eval = totals.evaluation(classification);
         let test_eval = if epoch % t.eval_every == 0 || epoch == t.epochs {
-            Some(evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, config.seed, &eval_device)?)
+            Some(evaluate(
+                &model,
+                test_set.clone(),
+                t.eval_batch_size,
+                eval_dropout,
+                config.seed,
+                &eval_device,
+                t.threads,
+            )?)
         } else {
             None
         };
@@ -389,7 +403,9 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     // The last epoch is always evaluated; a run resumed after it has its record.
     let test = match last.test_loss {
         Some(loss) => Evaluation { loss, accuracy: last.test_accuracy, samples: test_set.len() },
-        None => evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, config.seed, &eval_device)?,
+        None => {
+            evaluate(&model, test_set.clone(), t.eval_batch_size, eval_dropout, config.seed, &eval_device, t.threads)?
+        }
     };
     let summary = Summary {
         name: config.name.clone(),

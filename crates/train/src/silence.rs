@@ -80,7 +80,7 @@ pub fn silence_run(run_dir: &Path, options: &SilenceOptions) -> Result<(String, 
             let mut rng = StdRng::seed_from_u64(options.seed ^ ((fi as u64) << 32) ^ draw as u64);
             let neurons: Vec<usize> = sample(&mut rng, hidden, k).into_vec();
             let silenced = Model::Recurrent(network.clone().with_silenced(&neurons));
-            let e = evaluate(&silenced, test.clone(), batch, 0.0, config.seed, &device)?;
+            let e = evaluate(&silenced, test.clone(), batch, 0.0, config.seed, &device, config.training.threads)?;
             values.push(if classification { e.accuracy.unwrap_or(0.0) } else { e.loss });
         }
         let (mean, sd) = crate::experiment::mean_sd(&values);

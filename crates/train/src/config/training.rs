@@ -58,11 +58,11 @@ pub struct TrainingConfig {
     /// classifiers only; Path-X needs it). Absent: plain BPTT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recompute_segment: Option<usize>,
-    /// Threads each training batch is split across, each part with its own replica of the
-    /// model (data parallelism on one machine, `data_parallel.rs`). At the papers' small
-    /// batches Flex keeps one core busy; more threads use more cores. The gradients are the
-    /// whole batch's up to float rounding, so runs with different `threads` agree closely but
-    /// not bit for bit. Default 1.
+    /// Threads each training and evaluation batch is split across, each training part with
+    /// its own replica of the model (data parallelism on one machine, `data_parallel.rs`). At
+    /// the papers' small batches Flex keeps one core busy; more threads use more cores. The
+    /// gradients are the whole batch's up to float rounding, so runs with different `threads`
+    /// agree closely but not bit for bit. Default 1.
     #[serde(default = "one_usize")]
     pub threads: usize,
 }
