@@ -1,5 +1,5 @@
 //! Sequential MNIST (`datasets/mnist.py` of GLIFS_ASC): the standard 60k/10k split, pixels
-//! scaled to [0,1] and normalised with mean 0.1307 and SD 0.3081, fed to the network as
+//! scaled to 0–1 and normalised with mean 0.1307 and SD 0.3081, fed to the network as
 //!
 //! * [`SequenceMode::Line`]: 28 steps × 28 inputs (one image row per step, top to bottom);
 //! * [`SequenceMode::Pixel`]: 784 steps × 1 input, row-major;
@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::idx::{parse_idx, read_file_bytes};
 use crate::{DataError, SequenceItem, Target, out_of_range};
 
-/// Mean of the MNIST training pixels in [0,1], as torchvision and the reference use it.
+/// Mean of the MNIST training pixels scaled to 0–1, as torchvision and the reference use it.
 pub const MNIST_MEAN: f32 = 0.1307;
-/// SD of the MNIST training pixels in [0,1].
+/// SD of the MNIST training pixels scaled to 0–1.
 pub const MNIST_STD: f32 = 0.3081;
 
 /// One of the four MNIST files: its name and the SHA-256 of its uncompressed bytes.

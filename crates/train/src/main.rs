@@ -1,5 +1,9 @@
 //! `neurozoo`: train, evaluate, import, run and benchmark the models of the zoo.
 
+// The doc comments below are clap's help text, written for a terminal ([B,T,in], runs/<name>),
+// not for rustdoc.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};

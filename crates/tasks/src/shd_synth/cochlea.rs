@@ -25,11 +25,11 @@
 //!   spikes rather than of channels × samples × 40 random numbers (10.7 GB per second of
 //!   48 kHz audio in lauscher). The random numbers are not numpy's, so single spikes differ;
 //!   `scripts/compare_lauscher.py` compares spike counts per channel.
-//! - **Lengths may be padded** ([`Cochlea::spikes`] with `padded_len`): the transfer
+//! - **Lengths may be padded** ([`wave_to_spikes`] with a longer [`Membrane`]): the transfer
 //!   function depends on the length only through the frequency grid, so the generator pads
 //!   each wave with silence to one of a few FFT-friendly lengths, reuses that length's
-//!   transfer matrix, and keeps the first `⌊N/2⌋ + 1` output samples. Exact lengths
-//!   (lauscher's own grid) are the default.
+//!   transfer matrix, and keeps the first `⌊N/2⌋ + 1` output samples. A membrane made for
+//!   the wave's own length is lauscher's own grid (`neurozoo gen shd-synth --wav`).
 //! - The LIF sums its 40 synaptic currents before decaying them (one current, not 40: the
 //!   same sum).
 

@@ -128,19 +128,19 @@ pub struct ElmOptions {
     /// 1 (the paper's model) or 2 (branch traces, gain 1 − exp(−Δt·λ/τ_m)).
     #[serde(default = "one_usize")]
     pub version: usize,
-    /// λ [`lambda_value`].
+    /// λ (reference: `lambda_value`).
     #[serde(default = "five")]
     pub lambda: f64,
-    /// Hidden layers of the MLP [`mlp_num_layers`]; 0 is linear integration.
+    /// Hidden layers of the MLP (reference: `mlp_num_layers`); 0 is linear integration.
     #[serde(default = "one_usize")]
     pub mlp_layers: usize,
-    /// Width of the hidden layers; default 2·d_m [`mlp_hidden_size`].
+    /// Width of the hidden layers; default 2·d_m (reference: `mlp_hidden_size`).
     #[serde(default)]
     pub mlp_hidden_size: Option<usize>,
-    /// `relu` or `silu` [`mlp_activation`].
+    /// `relu` or `silu` (reference: `mlp_activation`).
     #[serde(default)]
     pub mlp_activation: MlpActivation,
-    /// τ_s of the synapses (v1) or branches (v2), ms, frozen [`tau_s_value`/`tau_b_value`].
+    /// τ_s of the synapses (v1) or branches (v2), ms, frozen (reference: `tau_s_value`/`tau_b_value`).
     #[serde(default = "five")]
     pub synapse_tau: f64,
     /// Lower bound and smallest initial τ_m, ms.
@@ -152,16 +152,16 @@ pub struct ElmOptions {
     /// Whether τ_m trains (reference default false; the paper trains it).
     #[serde(default)]
     pub learn_memory_tau: bool,
-    /// Initial w_s before the ReLU [`w_s_value`].
+    /// Initial w_s before the ReLU (reference: `w_s_value`).
     #[serde(default = "half")]
     pub synapse_weight_init: f64,
     /// Branches; default one per input (vanilla ELM).
     #[serde(default)]
     pub num_branch: Option<usize>,
-    /// Synapses per branch [`num_synapse_per_branch`].
+    /// Synapses per branch (reference: `num_synapse_per_branch`).
     #[serde(default = "one_usize")]
     pub synapses_per_branch: usize,
-    /// `none`, `random` or `neuronio` [`input_to_synapse_routing`].
+    /// `none`, `random` or `neuronio` (reference: `input_to_synapse_routing`).
     #[serde(default)]
     pub routing: RoutingKind,
     /// v1: keep the full per-synapse trace even where a branch trace is exact (slower, more
