@@ -121,6 +121,30 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), DataErro
     Ok(())
 }
 
+/// Writes an 8-bit PNG (`color`: grey or RGB, `pixels` row-major) atomically, with a
+/// `Source` text chunk when `source` is given. Data generators and plots share it.
+pub fn write_png(
+    path: &std::path::Path,
+    pixels: &[u8],
+    (width, height): (usize, usize),
+    color: png::ColorType,
+    source: Option<&str>,
+) -> Result<(), DataError> {
+    let failed =
+        |e: png::EncodingError| DataError::Write { path: path.to_path_buf(), source: std::io::Error::other(e) };
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, width as u32, height as u32);
+        encoder.set_color(color);
+        encoder.set_depth(png::BitDepth::Eight);
+        if let Some(source) = source {
+            encoder.add_text_chunk("Source".into(), source.into()).map_err(failed)?;
+        }
+        encoder.write_header().and_then(|mut writer| writer.write_image_data(pixels)).map_err(failed)?;
+    }
+    write_atomic(path, &bytes)
+}
+
 /// SplitMix64 over `parts`: distinct tuples (seed, epoch, index, ...) give unrelated seeds.
 pub fn mix(parts: &[u64]) -> u64 {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
 use crate::runner::EpochRecord;
@@ -51,15 +51,7 @@ fn draw_png(
         draw(&root)?;
         root.present().map_err(|e| anyhow!("{e:?}"))?;
     }
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, size.0, size.1);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().with_context(|| format!("cannot encode {}", path.display()))?;
-        writer.write_image_data(&rgb).with_context(|| format!("cannot encode {}", path.display()))?;
-    }
-    crate::fsutil::write_atomic(path, &bytes)
+    Ok(tasks::write_png(path, &rgb, (size.0 as usize, size.1 as usize), png::ColorType::Rgb, None)?)
 }
 
 fn panel<DB: DrawingBackend>(

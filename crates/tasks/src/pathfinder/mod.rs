@@ -15,7 +15,6 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::write_atomic;
 
 use burn::data::dataset::{Dataset, DatasetError};
 use rand::SeedableRng;
@@ -326,17 +325,7 @@ impl Dataset<SequenceItem> for PathfinderSequences {
 
 /// Writes an 8-bit grey PNG, with a text chunk saying where it came from.
 pub fn write_png(path: &Path, pixels: &[u8], side: usize, source: &str) -> Result<(), DataError> {
-    let io = |source| DataError::Write { path: path.to_path_buf(), source };
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, side as u32, side as u32);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.add_text_chunk("Source".into(), source.into()).map_err(|e| io(std::io::Error::other(e)))?;
-        let mut writer = encoder.write_header().map_err(|e| io(std::io::Error::other(e)))?;
-        writer.write_image_data(pixels).map_err(|e| io(std::io::Error::other(e)))?;
-    }
-    write_atomic(path, &bytes)
+    crate::write_png(path, pixels, (side, side), png::ColorType::Grayscale, Some(source))
 }
 
 pub mod write;

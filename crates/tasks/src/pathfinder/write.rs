@@ -147,14 +147,5 @@ pub fn write_grid(path: &Path, images: &[(Vec<u8>, u8)], side: usize, columns: u
             }
         }
     }
-    let io = |source| DataError::Write { path: path.to_path_buf(), source };
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| io(std::io::Error::other(e)))?;
-        writer.write_image_data(&rgb).map_err(|e| io(std::io::Error::other(e)))?;
-    }
-    write_atomic(path, &bytes)
+    crate::write_png(path, &rgb, (w, h), png::ColorType::Rgb, None)
 }
