@@ -58,6 +58,11 @@ pub fn parallel_map<R: Send, E: Send>(
     }
 }
 
+/// [`parallel_map`] for work that cannot fail.
+pub fn parallel_collect<R: Send>(count: usize, threads: usize, work: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    parallel_map(count, threads, |i| Ok::<_, std::convert::Infallible>(work(i))).unwrap_or_else(|never| match never {})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,6 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-
 use burn::data::dataset::{Dataset, DatasetError};
 use rand::SeedableRng;
 use rand::rngs::StdRng;

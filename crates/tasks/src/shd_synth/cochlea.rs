@@ -219,10 +219,9 @@ impl Membrane {
     pub fn new(params: &CochleaParams, samples: usize, rate: u32, threads: usize) -> Self {
         let bases: Vec<BaseTerms> = frequency_grid(samples, rate).iter().map(|&w| BaseTerms::new(params, w)).collect();
         let places = places(params);
-        let transfer: Vec<Vec<Complex64>> = crate::parallel::parallel_map(places.len(), threads, |k| {
-            Ok::<_, std::convert::Infallible>(bases.iter().map(|b| transfer(params, b, places[k])).collect())
-        })
-        .unwrap_or_else(|never| match never {});
+        let transfer: Vec<Vec<Complex64>> = crate::parallel::parallel_collect(places.len(), threads, |k| {
+            bases.iter().map(|b| transfer(params, b, places[k])).collect()
+        });
         let mut planner = FftPlanner::new();
         Membrane {
             samples,

@@ -22,7 +22,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::DataError;
-use crate::parallel::parallel_map;
+use crate::parallel::{parallel_collect, parallel_map};
 use crate::shd::ShdSample;
 use cochlea::{CochleaParams, Membrane, SpikeTrain};
 use speech::Utterance;
@@ -201,15 +201,14 @@ pub fn generate(
     for length in lengths {
         let membrane = Membrane::new(&options.params, length, RECORDING_RATE, threads);
         let members: Vec<usize> = (0..planned.len()).filter(|&i| padded[i] == length).collect();
-        let converted = parallel_map(members.len(), threads, |k| {
+        let converted = parallel_collect(members.len(), threads, |k| {
             let i = members[k];
             let mut rng = StdRng::seed_from_u64(crate::mix(&[options.seed, i as u64, 0xC0C]));
             let train =
                 cochlea::wave_to_spikes(&recording(&waves[i]), RECORDING_RATE, &membrane, &options.params, &mut rng);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, planned.len());
-            Ok::<_, std::convert::Infallible>(train)
-        })
-        .unwrap_or_else(|never| match never {});
+            train
+        });
         for (i, train) in members.into_iter().zip(converted) {
             trains[i] = train;
         }
