@@ -5,12 +5,16 @@
 //! * [`baselines`]: the tanh RNN and LSTM cells the paper compares against.
 //! * [`analysis`]: per-neuron learned parameters and f–I curves (the paper's §3.8).
 //! * [`network`]: input → recurrent layer (delay, dropout, silencing) → per-step readout.
+//! * [`fused`]: a whole GLIFR sequence as one operation with a hand-written backward pass
+//!   (its CPU code in [`fused_host`]); the network takes it where it can.
 //!
 //! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
 //! backend in the device), so the same model runs on Flex, NdArray or wgpu.
 
 pub mod analysis;
 pub mod baselines;
+pub mod fused;
+pub mod fused_host;
 pub mod glifr;
 pub mod network;
 

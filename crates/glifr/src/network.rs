@@ -16,11 +16,17 @@
 //!
 //! The reference stores the mask as a diagonal matrix (`silence_mult [H,H]`) and multiplies
 //! `S·M`; multiplying by its diagonal is the same number for every entry.
+//!
+//! A GLIFR network runs the whole sequence as one fused operation ([`crate::fused`]) where
+//! it can: on Flex and NdArray, and without active dropout. Elsewhere, and when
+//! [`RecurrentNetwork::fused`] is off, it runs step by step; that path is the reference the
+//! fused one is tested against.
 
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::baselines::{Lstm, Rnn};
+use crate::fused::{GlifrScalars, fused_supported, glifr_sequence, pack_coefficients};
 use crate::glifr::Glifr;
 
 /// The recurrent layer of a [`RecurrentNetwork`].
@@ -80,6 +86,9 @@ pub struct RecurrentNetwork {
     pub delay_steps: usize,
     /// Per-neuron multiplier on the rate (0 silences a neuron); `None` means all ones.
     pub silence_mask: Option<Tensor<1>>,
+    /// Whether a GLIFR layer may run its sequence as one fused operation (same numbers, see
+    /// the module docs). On by default; off keeps the per-step path everywhere.
+    pub fused: bool,
 }
 
 /// What [`RecurrentNetwork::forward_traced`] records at every step.
@@ -108,6 +117,7 @@ impl RecurrentNetworkConfig {
             dropout: DropoutConfig::new(self.dropout).init(),
             delay_steps: self.delay_steps.max(1),
             silence_mask: None,
+            fused: true,
         }
     }
 }
@@ -138,6 +148,46 @@ impl RecurrentNetwork {
         let device = self.readout.weight.device();
         self.silence_mask = Some(Tensor::from_data(TensorData::new(mask, [h]), &device));
         self
+    }
+
+    /// Sets whether a GLIFR layer may take the fused path ([`Self::fused`]).
+    pub fn with_fused(mut self, fused: bool) -> Self {
+        self.fused = fused;
+        self
+    }
+
+    /// Whether [`Self::forward`] on `device` runs the fused GLIFR sequence: a GLIFR cell, the
+    /// fused path allowed, a backend that has it, and no dropout that would be active (dropout
+    /// acts only on an autodiff device; the fused operation does not cover it).
+    pub fn takes_fused_path(&self, device: &Device) -> bool {
+        matches!(self.cell, Cell::Glifr(_))
+            && self.fused
+            && fused_supported(device)
+            && (self.dropout.prob == 0.0 || !device.is_autodiff())
+    }
+
+    /// The fused GLIFR sequence over `[B,T,in]`: `[2+A,T,B,H]`, time-major (rates after
+    /// silencing, voltages, after-spike currents), or `None` where the per-step path must run.
+    fn run_fused(&self, input: &Tensor<3>) -> Option<Tensor<4>> {
+        let Cell::Glifr(cell) = &self.cell else { return None };
+        if !self.takes_fused_path(&input.device()) {
+            return None;
+        }
+        let coefficients = cell.coefficients();
+        let scalars = GlifrScalars {
+            delay: self.delay_steps,
+            dt_over_tau: cell.dt / cell.tau,
+            sigma_v: cell.sigma_v,
+            i0: cell.i0,
+            v_reset: cell.v_reset,
+        };
+        Some(glifr_sequence(
+            cell.input_current(input.clone().swap_dims(0, 1)),
+            coefficients.weight_lat.clone(),
+            pack_coefficients(&coefficients),
+            self.silence_mask.clone(),
+            scalars,
+        ))
     }
 
     /// Dropout, then the silencing mask: what feeds back and what is read out.
@@ -197,6 +247,9 @@ impl RecurrentNetwork {
 
     /// The readout at every step, `[B,T,in] → [B,T,out]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        if let Some(packed) = self.run_fused(&input) {
+            return self.readout.forward(series(packed, 0)).swap_dims(0, 1);
+        }
         let (rates, _) = self.run(input, false);
         self.readout.forward(Tensor::stack::<3>(rates, 1))
     }
@@ -204,6 +257,11 @@ impl RecurrentNetwork {
     /// The readout at the last step only, `[B,out]`: what classification losses use. Same
     /// value as `forward(x)[:, -1]`, without reading out the other steps.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
+        if let Some(packed) = self.run_fused(&input) {
+            let [_, steps, batch, hidden] = packed.dims();
+            let last = packed.narrow(0, 0, 1).narrow(1, steps - 1, 1).reshape([batch, hidden]);
+            return self.readout.forward(last);
+        }
         let (mut rates, _) = self.run(input, false);
         let last = rates.pop().expect("a sequence of at least one step");
         self.readout.forward(last)
@@ -211,6 +269,11 @@ impl RecurrentNetwork {
 
     /// Readout, rates and (for GLIFR) voltage at every step.
     pub fn forward_traced(&self, input: Tensor<3>) -> Trace {
+        if let Some(packed) = self.run_fused(&input) {
+            let rates = series(packed.clone(), 0).swap_dims(0, 1);
+            let voltage = series(packed, 1).swap_dims(0, 1);
+            return Trace { output: self.readout.forward(rates.clone()), rates, voltage: Some(voltage) };
+        }
         let (rates, voltages) = self.run(input, true);
         let rates = Tensor::stack::<3>(rates, 1);
         Trace {
@@ -230,6 +293,11 @@ impl RecurrentNetwork {
         };
         cell + self.readout.num_params()
     }
+}
+
+/// Series `k` of a fused sequence's `[2+A,T,B,H]` output, as `[T,B,H]`.
+fn series(packed: Tensor<4>, k: usize) -> Tensor<3> {
+    packed.narrow(0, k, 1).squeeze_dim::<3>(0)
 }
 
 /// `[B,T,X] → T × [B,X]`. Applied to the input, never to a tensor that needs a gradient: the

@@ -1,0 +1,246 @@
+//! The fused GLIFR sequence: a whole sequence of [`crate::glifr::Glifr`] steps, with the
+//! network's delay and silencing mask, as **one** Burn operation with a hand-written backward
+//! pass, instead of ~22 autodiff operations per step.
+//!
+//! The operation takes what does not change over the sequence, already derived from the
+//! parameters by ordinary (differentiable) tensor code: the input current `x·W_iv`, time-major
+//! `[T,B,H]`,
+//! `W_lat` `[H,H]`, and the per-neuron coefficients packed as `[3+3A, H]` (θ, dt·k_m·R,
+//! 1 − k_m·dt, then r_j, a_j, 1 − k_j·dt; see [`pack_coefficients`]). So the sigmoids that map
+//! the stored parameters to k_m, k_j and r_j, and `x·W_iv`, stay in Burn's autodiff, and the
+//! operation's backward only has to deliver gradients for those three inputs.
+//!
+//! It returns `[2+A, T, B, H]` (time-major, as the CPU code works; see
+//! [`crate::fused_host`]): the rates after the silencing mask, the voltages and every
+//! after-spike current, at every step. The gradient flowing back may touch any of them, so the
+//! end state (the last step's V and I_j) is differentiable too.
+//!
+//! Backends: Flex and NdArray share the CPU code of [`crate::fused_host`] through host
+//! buffers. Other backends (wgpu) have no fused kernel yet, and [`fused_supported`] says so:
+//! the network then takes the per-step path.
+//!
+//! Start state: the operation starts from the zero state, as every forward of the reference
+//! does. Segmented recomputation (which needs a start state) still runs GLIFR step by step.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, TensorMetadata, backend_extension};
+use burn::prelude::*;
+use fused::host::{from_host, to_host};
+
+use crate::fused_host::{self, SequenceShape};
+
+/// The scalars of a fused GLIFR sequence (the tensors carry the sizes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GlifrScalars {
+    /// Lateral delay in steps, ≥ 1.
+    pub delay: usize,
+    /// dt/τ.
+    pub dt_over_tau: f64,
+    /// σ_V.
+    pub sigma_v: f64,
+    /// I0.
+    pub i0: f64,
+    /// V_reset.
+    pub v_reset: f64,
+}
+
+impl GlifrScalars {
+    /// The sizes of a sequence whose input current is `[T,B,H]`.
+    fn shape(&self, input_dims: &[usize], coefficient_rows: usize) -> SequenceShape {
+        SequenceShape {
+            steps: input_dims[0],
+            batch: input_dims[1],
+            hidden: input_dims[2],
+            ascs: (coefficient_rows - 3) / 3,
+            delay: self.delay.max(1),
+            dt_over_tau: self.dt_over_tau as f32,
+            sigma_v: self.sigma_v as f32,
+            i0: self.i0 as f32,
+            v_reset: self.v_reset as f32,
+        }
+    }
+}
+
+/// The fused GLIFR sequence, per backend. The default bodies are the CPU code of
+/// [`crate::fused_host`] over host buffers; Flex and NdArray use them as they are.
+#[backend_extension(Flex: cfg(feature = "flex"), NdArray: cfg(feature = "ndarray"), Autodiff)]
+pub trait GlifrSequenceOps: Backend {
+    /// `[T,B,H]`, `[H,H]`, `[3+3A,H]`, the silencing mask `[H]` (ones for none) → `[2+A,T,B,H]`
+    /// (see the module docs).
+    fn glifr_sequence(
+        input_current: FloatTensor<Self>,
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        scalars: GlifrScalars,
+    ) -> FloatTensor<Self> {
+        let device = input_current.device();
+        let shape = scalars.shape(&input_current.shape(), coefficients.shape()[0]);
+        let mask = to_host::<Self>(mask);
+        let packed = fused_host::forward(
+            &shape,
+            &to_host::<Self>(input_current),
+            &to_host::<Self>(weight_lat),
+            &to_host::<Self>(coefficients),
+            &mask,
+        );
+        let dims = [2 + shape.ascs, shape.steps, shape.batch, shape.hidden];
+        from_host::<Self>(packed, &dims, &device)
+    }
+
+    /// The gradients of the input current, `W_lat` and the coefficients, from the forward's
+    /// output `packed` and the gradient `grad` flowing into it.
+    fn glifr_sequence_backward(
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        packed: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        scalars: GlifrScalars,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let device = packed.device();
+        let dims = packed.shape();
+        let rows = coefficients.shape()[0];
+        let shape = scalars.shape(&dims[1..], rows);
+        let mask = to_host::<Self>(mask);
+        let grads = fused_host::backward(
+            &shape,
+            &to_host::<Self>(weight_lat),
+            &to_host::<Self>(coefficients),
+            &mask,
+            &to_host::<Self>(packed),
+            &to_host::<Self>(grad),
+        );
+        let (b, t, h) = (shape.batch, shape.steps, shape.hidden);
+        (
+            from_host::<Self>(grads.input_current, &[t, b, h], &device),
+            from_host::<Self>(grads.weight_lat, &[h, h], &device),
+            from_host::<Self>(grads.coefficients, &[rows, h], &device),
+        )
+    }
+}
+
+#[cfg(feature = "flex")]
+impl GlifrSequenceOps for burn::backend::Flex {}
+
+#[cfg(feature = "ndarray")]
+impl GlifrSequenceOps for burn::backend::NdArray {}
+
+#[derive(Debug)]
+struct GlifrSequenceBackward;
+
+impl<B: Backend + GlifrSequenceOps> Backward<B, 3> for GlifrSequenceBackward {
+    /// W_lat, the coefficients, the mask, the forward's output, the scalars.
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, GlifrScalars);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let [input_node, weight_node, coefficient_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (weight_lat, coefficients, mask, packed, scalars) = ops.state;
+        let (input_grad, weight_grad, coefficient_grad) =
+            B::glifr_sequence_backward(weight_lat, coefficients, mask, packed, grad, scalars);
+        for (node, grad) in [(input_node, input_grad), (weight_node, weight_grad), (coefficient_node, coefficient_grad)]
+        {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, grad);
+            }
+        }
+    }
+}
+
+impl<B: Backend + GlifrSequenceOps, C: CheckpointStrategy> GlifrSequenceOps for Autodiff<B, C> {
+    fn glifr_sequence(
+        input_current: FloatTensor<Self>,
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        scalars: GlifrScalars,
+    ) -> FloatTensor<Self> {
+        // The guards are taken before the primitives are moved out.
+        let guards = [input_current.node(), weight_lat.node(), coefficients.node()];
+        let weight_lat = weight_lat.into_primitive();
+        let coefficients = coefficients.into_primitive();
+        let mask = mask.into_primitive();
+        let packed = B::glifr_sequence(
+            input_current.into_primitive(),
+            weight_lat.clone(),
+            coefficients.clone(),
+            mask.clone(),
+            scalars,
+        );
+        match GlifrSequenceBackward.prepare::<C>(guards).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish((weight_lat, coefficients, mask, packed.clone(), scalars), packed),
+            OpsKind::UnTracked(prep) => prep.finish(packed),
+        }
+    }
+
+    /// The backward is not itself differentiated (no second derivatives): it runs on the inner
+    /// backend and its results are constants.
+    fn glifr_sequence_backward(
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        packed: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        scalars: GlifrScalars,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (a, b, c) = B::glifr_sequence_backward(
+            weight_lat.into_primitive(),
+            coefficients.into_primitive(),
+            mask.into_primitive(),
+            packed.into_primitive(),
+            grad.into_primitive(),
+            scalars,
+        );
+        (Self::from_inner(a), Self::from_inner(b), Self::from_inner(c))
+    }
+}
+
+/// Whether `device` has the fused GLIFR sequence (Flex and NdArray, with or without autodiff).
+pub fn fused_supported(device: &Device) -> bool {
+    use burn::backend::DispatchDevice;
+    match device.as_dispatch().clone().inner() {
+        #[cfg(feature = "flex")]
+        DispatchDevice::Flex(_) => true,
+        #[cfg(feature = "ndarray")]
+        DispatchDevice::NdArray(_) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+/// `[θ; dt·k_m·R; 1 − k_m·dt; r_j…; a_j…; 1 − k_j·dt…]` as `[3+3A, H]`, from a layer's
+/// coefficients (differentiable: the operation's coefficient gradient flows back through it).
+pub fn pack_coefficients(c: &crate::glifr::StepCoefficients) -> Tensor<2> {
+    let mut rows = vec![c.thresh.clone(), c.asc_gain.clone(), c.leak_retention.clone()];
+    if let Some(asc) = &c.after_spike_currents {
+        let flat = |t: &Tensor<3>| t.clone().squeeze_dim::<2>(1);
+        rows.extend([flat(&asc.r_j), flat(&asc.a_j), flat(&asc.retention)]);
+    }
+    Tensor::cat(rows, 0)
+}
+
+/// The fused sequence on tensors: see the module docs for the shapes.
+pub fn glifr_sequence(
+    input_current: Tensor<3>,
+    weight_lat: Tensor<2>,
+    coefficients: Tensor<2>,
+    mask: Option<Tensor<1>>,
+    scalars: GlifrScalars,
+) -> Tensor<4> {
+    // The operation always takes a mask (an optional tensor input does not cross the dispatch
+    // boundary); no silencing is a mask of ones.
+    let hidden = weight_lat.dims()[0];
+    let mask = mask.unwrap_or_else(|| Tensor::ones([hidden], &weight_lat.device()));
+    Tensor::from_dispatch(<Dispatch as GlifrSequenceOps>::glifr_sequence(
+        input_current.into_dispatch(),
+        weight_lat.into_dispatch(),
+        coefficients.into_dispatch(),
+        mask.into_dispatch(),
+        scalars,
+    ))
+}
