@@ -151,6 +151,7 @@ pub fn model_config(h: &GlifsHparams) -> ModelConfig {
         input_dropout: 0.0,
         input_dropout_in_eval: true,
         elm: None,
+        fused: true,
     }
 }
 

@@ -163,6 +163,7 @@ impl ElmneuronConfig {
             input_dropout: 0.0,
             input_dropout_in_eval: true,
             elm: Some(elm),
+            fused: true,
         })
     }
 }

@@ -104,6 +104,22 @@ impl Model {
         }
     }
 
+    /// How the recurrence runs on `device`: `"fused"` (one operation per sequence) or
+    /// `"per-step (…why…)"`. Training and `info` print it, so a slow path is never silent.
+    pub fn execution_path(&self, device: &Device) -> String {
+        let reason = match self {
+            Model::Recurrent(n) if n.takes_fused_path(device) => return "fused (one operation per sequence)".into(),
+            Model::Recurrent(n) => match &n.cell {
+                Cell::Glifr(_) if !n.fused => "model.fused = false",
+                Cell::Glifr(_) if !glifr::fused::fused_supported(device) => "no fused GLIFR kernel on this backend yet",
+                Cell::Glifr(_) => "dropout > 0 is not covered by the fused operation",
+                Cell::Rnn(_) | Cell::Lstm(_) => "the RNN and LSTM have no fused operation yet",
+            },
+            Model::Elm(_) => "the ELM has no fused operation yet",
+        };
+        format!("per-step ({reason})")
+    }
+
     /// The recurrent network, for GLIFR-specific operations (silencing, het init).
     pub fn as_recurrent(&self) -> Option<&RecurrentNetwork> {
         match self {
@@ -167,7 +183,8 @@ pub fn build_network(model: &ModelConfig, device: &Device) -> Result<RecurrentNe
     let mut network = RecurrentNetworkConfig::new(output)
         .with_delay_steps(delay_steps(model.synaptic_delay_ms, model.dt()))
         .with_dropout(model.dropout)
-        .init(cell, device);
+        .init(cell, device)
+        .with_fused(model.fused);
     if model.init == InitKind::Het {
         let source = model.het_source.as_ref().context("model.het_source is required for het init")?;
         let (source_config, trained) =

@@ -271,6 +271,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         if config.training.lr_schedule != LrSchedule::Cosine && config.model.sigma_v_anneal_to.is_none() {
             previous.training.epochs = config.training.epochs;
         }
+        // The fused and the per-step path compute the same numbers: switching is no change.
+        previous.model.fused = config.model.fused;
         ensure!(
             previous == *config,
             "the config differs from the one {} was started with ({}) in more than `training.epochs` (which a cosine schedule or σ_V anneal fixes too); resume with the same config",
@@ -324,6 +326,9 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     };
     std::fs::create_dir_all(&run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
     write_atomic(&config_path, config_text.as_bytes())?;
+    if !options.quiet {
+        eprintln!("recurrence: {}", model.execution_path(&device));
+    }
 
     let t = &config.training;
     let batches_per_epoch = train_set.len().div_ceil(t.batch_size);

@@ -1,7 +1,8 @@
 //! Conformance with the authors' code: every case under `shared/golden/glifr/` (made by
 //! running GLIFS_ASC @ 82ea3e22 on fixed weights) must be reproduced by our import + forward,
 //! within the tolerances of the golden README, on every backend this build has:
-//! forward ≤ 1e-5·max(1, max|ref|), gradients ≤ 1e-4 relative.
+//! forward ≤ 1e-5·max(1, max|ref|), gradients ≤ 1e-4 relative. Both the fused sequence
+//! (where the backend has it) and the per-step path are checked.
 
 mod common;
 
@@ -14,18 +15,27 @@ use glifr::{Cell, RecurrentNetwork};
 use train::import::read_glifs_asc;
 use train::npy::read_npy;
 
-fn check_forward(case: &Path, device: &Device, with_yaml: bool) {
+fn check_forward(case: &Path, device: &Device, with_yaml: bool, fused_expected: bool) {
     let hparams = case.join("hparams.yaml");
     let (_, network) = read_glifs_asc(&case.join("model.ckpt"), with_yaml.then_some(hparams.as_path()), device)
         .unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
-    let trace = network.valid().forward_traced(case_input(case, device));
-    let label = case.file_name().unwrap().to_string_lossy();
-    assert_forward_close(&format!("{label} y"), &values(trace.output), &read_npy(&case.join("y.npy")).unwrap());
-    assert_forward_close(
-        &format!("{label} voltage"),
-        &values(trace.voltage.expect("GLIFR voltage")),
-        &read_npy(&case.join("voltage.npy")).unwrap(),
-    );
+    for network in both_paths(network, device, fused_expected) {
+        let trace = network.valid().forward_traced(case_input(case, device));
+        let label = format!("{} (fused {})", case.file_name().unwrap().to_string_lossy(), network.fused);
+        assert_forward_close(&format!("{label} y"), &values(trace.output), &read_npy(&case.join("y.npy")).unwrap());
+        assert_forward_close(
+            &format!("{label} voltage"),
+            &values(trace.voltage.expect("GLIFR voltage")),
+            &read_npy(&case.join("voltage.npy")).unwrap(),
+        );
+    }
+}
+
+/// The imported network as it is (fused wherever the backend has the fused sequence, which
+/// Flex and NdArray do) and on the per-step path.
+fn both_paths(network: RecurrentNetwork, device: &Device, fused_expected: bool) -> [RecurrentNetwork; 2] {
+    assert_eq!(network.takes_fused_path(device), fused_expected, "fused GLIFR sequence on {device:?}");
+    [network.clone(), network.with_fused(false)]
 }
 
 /// The gradient of `cross_entropy(y[:, -1], labels)` for every trainable parameter, under the
@@ -52,32 +62,35 @@ fn gradients(network: &RecurrentNetwork, x: Tensor<3>, labels: Tensor<1, Int>) -
     (loss_value, out)
 }
 
-fn check_gradients(case: &Path, device: &Device) {
+fn check_gradients(case: &Path, device: &Device, fused_expected: bool) {
     let (_, network) = read_glifs_asc(&case.join("model.ckpt"), None, device).unwrap();
-    let (loss, grads) = gradients(&network, case_input(case, device), case_labels(case, device));
-    assert_golden_gradients(case, loss, grads);
+    for network in both_paths(network, device, fused_expected) {
+        let (loss, grads) = gradients(&network, case_input(case, device), case_labels(case, device));
+        assert_golden_gradients(case, loss, grads);
+    }
 }
 
-fn check_all(device: &Device, autodiff: &Device) {
+/// `fused_expected`: whether the backend has the fused GLIFR sequence (the CPU backends).
+fn check_all(device: &Device, autodiff: &Device, fused_expected: bool) {
     let cases = golden_cases("glifr");
     for case in &cases {
-        check_forward(case, device, false);
-        check_forward(case, device, true);
-        check_gradients(case, autodiff);
+        check_forward(case, device, false, fused_expected);
+        check_forward(case, device, true, fused_expected);
+        check_gradients(case, autodiff, fused_expected);
     }
 }
 
 #[cfg(feature = "flex")]
 #[test]
 fn golden_glifr_on_flex() {
-    check_all(&Device::flex(), &Device::flex().autodiff());
+    check_all(&Device::flex(), &Device::flex().autodiff(), true);
 }
 
 #[cfg(feature = "ndarray")]
 #[allow(deprecated)]
 #[test]
 fn golden_glifr_on_ndarray() {
-    check_all(&Device::ndarray(), &Device::ndarray().autodiff());
+    check_all(&Device::ndarray(), &Device::ndarray().autodiff(), true);
 }
 
 /// The GPU path, on whatever Vulkan/Metal driver is present: Mesa lavapipe in CI. Skipped
@@ -90,5 +103,5 @@ fn golden_glifr_on_wgpu() {
         return;
     }
     let device = Device::wgpu(burn::prelude::DeviceKind::DefaultDevice);
-    check_all(&device, &device.clone().autodiff());
+    check_all(&device, &device.clone().autodiff(), false);
 }

@@ -118,6 +118,16 @@ pub struct ModelConfig {
     /// ELM: the neuron's options; defaults are the reference constructor's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elm: Option<ElmOptions>,
+    /// Whether the recurrence may run as one fused operation per sequence (same numbers,
+    /// several times faster; see `glifr::fused`). `false` keeps the per-step path, the
+    /// reference the fused one is tested against. Written only when `false`, so configs and
+    /// checkpoints from before it existed are unchanged.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub fused: bool,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 /// `[model.elm]`: the options of an ELM neuron (spec §1; AaronSpieler/elmneuron names in
