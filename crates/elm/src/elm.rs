@@ -39,6 +39,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use serde::{Deserialize, Serialize};
 
 use crate::ElmError;
+use crate::fused::{ElmScalars, elm_sequence, flatten_layers, fused_supported};
 use crate::mlp::{Mlp, MlpActivation, torch_linear};
 use crate::routing::{RoutingKind, SynapseRouting, build_routing};
 
@@ -155,6 +156,9 @@ pub struct Elm {
     /// v1 or v2.
     #[module(skip)]
     pub version: ElmVersion,
+    /// Whether the filtered-input path may run as one fused operation ([`crate::fused`]):
+    /// same numbers; off keeps the step-by-step path everywhere.
+    pub fused: bool,
 }
 
 /// The recurrent state: the trace (`[B,d_b]`, or `[B,d_s]` on the per-synapse path) and the
@@ -302,6 +306,7 @@ impl ElmConfig {
             learn_memory_tau: self.learn_memory_tau,
             per_synapse_trace: self.per_synapse_trace,
             version: self.version,
+            fused: true,
         };
         Ok(elm.with_memory_tau_learned(self.learn_memory_tau))
     }
@@ -546,24 +551,116 @@ impl Elm {
         (memories, branches, ElmState { trace, memory })
     }
 
+    /// Sets whether the filtered-input path may take the fused operation.
+    pub fn with_fused(mut self, fused: bool) -> Self {
+        self.fused = fused;
+        self
+    }
+
+    /// Whether [`Self::forward`] on `device` runs the fused sequence: allowed, a backend that
+    /// has it, one shared trace κ (every model the reference builds), and biases on every MLP
+    /// layer after the first (as the reference's).
+    pub fn takes_fused_path(&self, device: &Device) -> bool {
+        self.fused
+            && fused_supported(device)
+            && self.coefficients().shared_kappa.is_some()
+            && self.mlp.layers[1..].iter().all(|l| l.bias.is_some())
+    }
+
+    /// The filtered-input path from the zero state as one fused operation: the memories
+    /// `[T,B,d_m]` (time-major) and the filtered input `[T,B,in]`, or `None` where the
+    /// step-by-step path must run.
+    fn run_fused(&self, input: &Tensor<3>) -> Option<(Tensor<3>, Tensor<3>)> {
+        let device = input.device();
+        if !self.takes_fused_path(&device) {
+            return None;
+        }
+        let c = self.coefficients();
+        let kappa = c.shared_kappa?;
+        let [batch, steps, features] = input.dims();
+        let first = &self.mlp.layers[0];
+        let weight = first.weight.val();
+        let width = weight.dims()[1];
+        let folded = match &c.input {
+            SynapticInput::Direct(w) => weight.clone().narrow(0, 0, self.num_branch) * w.clone().unsqueeze_dim::<2>(1),
+            SynapticInput::BranchMatrix(matrix) => matrix.clone().matmul(weight.clone().narrow(0, 0, self.num_branch)),
+            SynapticInput::PerSynapse { .. } => return None,
+        };
+        let (layers, mut widths) = flatten_layers(&self.mlp.layers[1..], &device)?;
+        widths.insert(0, width);
+        let filtered = filter_time_major(input, kappa);
+        let mut first_layer_input =
+            filtered.clone().reshape([steps * batch, features]).matmul(folded).reshape([steps, batch, width]);
+        if let Some(bias) = &first.bias {
+            first_layer_input = first_layer_input + bias.val().reshape([1, 1, width]);
+        }
+        let memory = elm_sequence(
+            first_layer_input,
+            Tensor::zeros([batch, self.memory_size()], &device),
+            weight.narrow(0, self.num_branch, self.memory_size()),
+            c.kappa_memory,
+            c.memory_gain,
+            layers,
+            ElmScalars { widths, activation: self.mlp.activation },
+        );
+        Some((memory, filtered))
+    }
+
     /// The readout at every step, `[B,T,in] → [B,T,out]` (the reference's `forward`).
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
+        if let Some((memory, _)) = self.run_fused(&input) {
+            return self.readout.forward(memory).swap_dims(0, 1);
+        }
         let (memories, _, _) = self.run(input, None, false);
         self.readout.forward(Tensor::stack::<3>(memories, 1))
     }
 
     /// The readout at the last step only, `[B,out]`.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
+        if let Some((memory, _)) = self.run_fused(&input) {
+            let [steps, batch, size] = memory.dims();
+            return self.readout.forward(memory.narrow(0, steps - 1, 1).reshape([batch, size]));
+        }
         let (_, _, state) = self.run(input, None, false);
         self.readout.forward(state.memory)
     }
 
     /// Readout, memory and branch input at every step.
     pub fn forward_traced(&self, input: Tensor<3>) -> ElmTrace {
+        if let Some((memory, filtered)) = self.run_fused(&input) {
+            let [steps, batch, features] = filtered.dims();
+            let c = self.coefficients();
+            let branch = Self::drive(&c, filtered.reshape([steps * batch, features]));
+            let branch = branch.reshape([steps, batch, self.num_branch]).swap_dims(0, 1);
+            let memory = memory.swap_dims(0, 1);
+            return ElmTrace { output: self.readout.forward(memory.clone()), memory, branch };
+        }
         let (memories, branches, _) = self.run(input, None, true);
         let memory = Tensor::stack::<3>(memories, 1);
         ElmTrace { output: self.readout.forward(memory.clone()), memory, branch: Tensor::stack::<3>(branches, 1) }
     }
+}
+
+/// The filtered input `x̃_t = κ x̃_{t−1} + x_t` of `[B,T,in]`, time-major `[T,B,in]`, computed
+/// on the host in f32 as the step-by-step path computes it. The input carries no gradient.
+fn filter_time_major(input: &Tensor<3>, kappa: f64) -> Tensor<3> {
+    let [batch, steps, features] = input.dims();
+    let values: Vec<f32> = input.clone().into_data().convert::<f32>().try_into_vec().unwrap_or_default();
+    let kappa = kappa as f32;
+    let mut out = vec![0.0f32; values.len()];
+    for b in 0..batch {
+        let mut previous: Option<usize> = None;
+        for t in 0..steps {
+            let from = (b * steps + t) * features;
+            let to = (t * batch + b) * features;
+            for i in 0..features {
+                let carried = previous.map_or(0.0, |p| out[p + i]);
+                out[to + i] = carried * kappa + values[from + i];
+            }
+            previous = Some(to);
+        }
+    }
+    Tensor::from_data(TensorData::new(out, [steps, batch, features]), &input.device())
 }
 
 #[cfg(test)]

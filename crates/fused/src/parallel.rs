@@ -49,6 +49,33 @@ pub fn map_parts<T: Send, R: Send>(parts: Vec<T>, work: impl Fn(T) -> R + Sync) 
     })
 }
 
+/// Where one part's rows lie in time-major `[K, T, B, W]` buffers (K series of T steps of a
+/// batch of B rows of width W).
+#[derive(Clone, Copy, Debug)]
+pub struct PartRows {
+    /// The part's first row in the batch.
+    pub first: usize,
+    /// The part's number of rows.
+    pub count: usize,
+    /// Rows B of the whole batch.
+    pub batch: usize,
+    /// Steps T.
+    pub steps: usize,
+}
+
+impl PartRows {
+    /// The part `rows` of a batch of `batch` rows over `steps` steps.
+    pub fn new(rows: &Range<usize>, batch: usize, steps: usize) -> Self {
+        Self { first: rows.start, count: rows.len(), batch, steps }
+    }
+
+    /// The part's `[count, width]` block of step t of series k.
+    pub fn block<'a>(&self, of: &'a [f32], width: usize, k: usize, t: usize) -> &'a [f32] {
+        let start = ((k * self.steps + t) * self.batch + self.first) * width;
+        &of[start..start + self.count * width]
+    }
+}
+
 /// Cuts `steps` consecutive rows of `[B, width]` (a time-major series) into each part's rows
 /// of every step: `result[p][t]` is part p's `[b_p, width]` block of step t. The blocks are
 /// disjoint, so each part can write its own on its own thread.

@@ -38,7 +38,7 @@
 use std::ops::Range;
 
 use fused::math::sigmoid;
-use fused::parallel::{map_parts, split_rows, split_steps};
+use fused::parallel::{PartRows, map_parts, split_rows, split_steps};
 use fused::{MatRef, matmul, matmul_serial};
 
 /// The scalars of a GLIFR sequence: hyperparameters, and the delay in steps.
@@ -93,31 +93,6 @@ impl<'a> Coefficients<'a> {
     }
 }
 
-/// Where a part's rows lie in a time-major `[.., T, B, H]` buffer.
-#[derive(Clone, Copy)]
-struct Rows {
-    /// First row of the part, and its number of rows.
-    first: usize,
-    count: usize,
-    /// B·H and T·B·H of the whole batch.
-    step: usize,
-    series: usize,
-    hidden: usize,
-}
-
-impl Rows {
-    fn new(shape: &SequenceShape, rows: &Range<usize>) -> Self {
-        let step = shape.batch * shape.hidden;
-        Self { first: rows.start, count: rows.len(), step, series: shape.steps * step, hidden: shape.hidden }
-    }
-
-    /// The part's `[b_p, H]` block of step t of series k.
-    fn block<'a>(&self, of: &'a [f32], k: usize, t: usize) -> &'a [f32] {
-        let start = k * self.series + t * self.step + self.first * self.hidden;
-        &of[start..start + self.count * self.hidden]
-    }
-}
-
 /// The batch parts, and whether there are several (then each part multiplies on its own
 /// thread only).
 fn parts(shape: &SequenceShape) -> (Vec<Range<usize>>, bool) {
@@ -147,7 +122,16 @@ pub fn forward(
     let blocks = split_steps(&mut packed, &ranges, hidden);
     let work: Vec<_> = ranges.iter().zip(blocks).collect();
     map_parts(work, |(rows, blocks)| {
-        forward_part(shape, Rows::new(shape, rows), input_current, weight_lat, coefficients, mask, blocks, serial)
+        forward_part(
+            shape,
+            PartRows::new(rows, shape.batch, shape.steps),
+            input_current,
+            weight_lat,
+            coefficients,
+            mask,
+            blocks,
+            serial,
+        )
     });
     packed
 }
@@ -157,7 +141,7 @@ pub fn forward(
 #[allow(clippy::too_many_arguments)]
 fn forward_part(
     shape: &SequenceShape,
-    rows: Rows,
+    rows: PartRows,
     input_current: &[f32],
     weight_lat: &[f32],
     coefficients: &[f32],
@@ -179,7 +163,7 @@ fn forward_part(
     let mut total = vec![0.0f32; hidden];
     let weight = MatRef::row_major(weight_lat, hidden, hidden);
     for t in 0..steps {
-        synaptic.copy_from_slice(rows.block(input_current, 0, t));
+        synaptic.copy_from_slice(rows.block(input_current, hidden, 0, t));
         let (rates_past, rates_now) = rates.split_at_mut(t);
         if t >= delay {
             let source = MatRef::row_major(&*rates_past[t - delay], rows.count, hidden);
@@ -251,7 +235,17 @@ pub fn backward(
     let blocks = split_steps(&mut input_current, &ranges, hidden);
     let work: Vec<_> = ranges.iter().zip(blocks).collect();
     let results = map_parts(work, |(rows, blocks)| {
-        backward_part(shape, Rows::new(shape, rows), weight_lat, coefficients, mask, packed, grad, blocks, serial)
+        backward_part(
+            shape,
+            PartRows::new(rows, shape.batch, shape.steps),
+            weight_lat,
+            coefficients,
+            mask,
+            packed,
+            grad,
+            blocks,
+            serial,
+        )
     });
     let mut weight_grad = vec![0.0f32; hidden * hidden];
     let mut sums = vec![0.0f64; coefficient_rows(ascs) * hidden];
@@ -275,7 +269,7 @@ pub fn backward(
 #[allow(clippy::too_many_arguments)]
 fn backward_part(
     shape: &SequenceShape,
-    rows: Rows,
+    rows: PartRows,
     weight_lat: &[f32],
     coefficients: &[f32],
     mask: &[f32],
@@ -292,7 +286,7 @@ fn backward_part(
     // S̄ accumulates the readout's gradient, the lateral adjoints and the P̄ of the next step.
     let mut rate_adjoint = Vec::with_capacity(steps * block);
     for t in 0..steps {
-        rate_adjoint.extend_from_slice(rows.block(grad, 0, t));
+        rate_adjoint.extend_from_slice(rows.block(grad, hidden, 0, t));
     }
     let mut carried_voltage = vec![0.0f32; block];
     let mut carried_currents = vec![vec![0.0f32; block]; ascs];
@@ -305,14 +299,17 @@ fn backward_part(
     let weight_t = MatRef::row_major(weight_lat, hidden, hidden).t();
 
     for t in (0..steps).rev() {
-        let (firing, v_grad) = (rows.block(packed, 0, t), rows.block(grad, 1, t));
+        let (firing, v_grad) = (rows.block(packed, hidden, 0, t), rows.block(grad, hidden, 1, t));
         let (adjoint_past, adjoint_now) = rate_adjoint.split_at_mut(t * block);
         let adjoint_now = &adjoint_now[..block];
         let v_bar_now = &mut *voltage_adjoints[t];
         for b in 0..rows.count {
             let here = b * hidden..(b + 1) * hidden;
             let (p, v_prev) = if t > 0 {
-                (&rows.block(packed, 0, t - 1)[here.clone()], &rows.block(packed, 1, t - 1)[here.clone()])
+                (
+                    &rows.block(packed, hidden, 0, t - 1)[here.clone()],
+                    &rows.block(packed, hidden, 1, t - 1)[here.clone()],
+                )
             } else {
                 (&zeros[..], &zeros[..])
             };
@@ -323,7 +320,7 @@ fn backward_part(
             let total = &mut total[..hidden];
             total.fill(0.0);
             for j in 0..ascs {
-                for (total, &i) in total.iter_mut().zip(&rows.block(packed, 2 + j, t)[here.clone()]) {
+                for (total, &i) in total.iter_mut().zip(&rows.block(packed, hidden, 2 + j, t)[here.clone()]) {
                     *total += i;
                 }
             }
@@ -354,8 +351,8 @@ fn backward_part(
                 let sum_a = &mut a_sums[j * hidden..(j + 1) * hidden];
                 let sum_rho = &mut rho_sums[j * hidden..(j + 1) * hidden];
                 let (r, a, rho) = (&c.r[j][..hidden], &c.a[j][..hidden], &c.rho[j][..hidden]);
-                let i_prev = if t > 0 { &rows.block(packed, 2 + j, t - 1)[here.clone()] } else { &zeros[..] };
-                let i_grad = &rows.block(grad, 2 + j, t)[here.clone()];
+                let i_prev = if t > 0 { &rows.block(packed, hidden, 2 + j, t - 1)[here.clone()] } else { &zeros[..] };
+                let i_grad = &rows.block(grad, hidden, 2 + j, t)[here.clone()];
                 let carried = &mut carried_currents[j][here.clone()];
                 for n in 0..hidden {
                     let i_bar = carried[n] + i_grad[n] + gain[n] * v_bar[n];
@@ -378,7 +375,7 @@ fn backward_part(
             let v_bar = MatRef::row_major(&*voltage_adjoints[t], rows.count, hidden);
             let target = &mut adjoint_past[(t - delay) * block..(t - delay + 1) * block];
             product(serial, target, true, v_bar, weight_t);
-            let source = MatRef::row_major(rows.block(packed, 0, t - delay), rows.count, hidden);
+            let source = MatRef::row_major(rows.block(packed, hidden, 0, t - delay), rows.count, hidden);
             product(serial, &mut weight_grad, true, source.t(), v_bar);
         }
     }

@@ -115,7 +115,10 @@ impl Model {
                 Cell::Glifr(_) => "dropout > 0 is not covered by the fused operation",
                 Cell::Rnn(_) | Cell::Lstm(_) => "the RNN and LSTM have no fused operation yet",
             },
-            Model::Elm(_) => "the ELM has no fused operation yet",
+            Model::Elm(e) if e.takes_fused_path(device) => return "fused (one operation per sequence)".into(),
+            Model::Elm(e) if !e.fused => "model.fused = false",
+            Model::Elm(_) if !elm::fused::fused_supported(device) => "no fused ELM kernel on this backend yet",
+            Model::Elm(_) => "per-synapse traces are not covered by the fused operation",
         };
         format!("per-step ({reason})")
     }
@@ -158,7 +161,7 @@ pub fn build_model(model: &ModelConfig, seed: u64, device: &Device) -> Result<Mo
         let input = model.input_size.context("model.input_size is not resolved")?;
         let output = model.output_size.context("model.output_size is not resolved")?;
         let elm = elm_config(model, input, output).with_routing_seed(seed).init(device).context("building the ELM")?;
-        return Ok(Model::Elm(elm));
+        return Ok(Model::Elm(elm.with_fused(model.fused)));
     }
     Ok(Model::Recurrent(build_network(model, device)?))
 }
