@@ -29,7 +29,7 @@
 
 use fused::math::{exp, sigmoid};
 use fused::parallel::{PartRows, map_parts, split_rows, split_steps};
-use fused::{MatRef, matmul, matmul_serial};
+use fused::{MatRef, matmul_in_part as product};
 
 /// The MLP's hidden nonlinearity, as the operation sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,10 +124,6 @@ fn layers<'a>(shape: &ElmShape, mlp: &'a [f32]) -> Vec<(MatRef<'a>, &'a [f32])> 
             (weight, bias)
         })
         .collect()
-}
-
-fn product(serial: bool, dst: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
-    if serial { matmul_serial(dst, accumulate, lhs, rhs) } else { matmul(dst, accumulate, lhs, rhs) }
 }
 
 /// The forward pass. `first_layer_input` is u `[T,B,W₀]`, `start_memory` `[B,D]`,

@@ -60,6 +60,12 @@ pub fn matmul(dst: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_
     product(dst, accumulate, lhs, rhs, if threaded { Parallelism::Rayon(0) } else { Parallelism::None });
 }
 
+/// [`matmul_serial`] when `serial` (the caller already runs one batch part per thread), else
+/// [`matmul`].
+pub fn matmul_in_part(serial: bool, dst: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
+    if serial { matmul_serial(dst, accumulate, lhs, rhs) } else { matmul(dst, accumulate, lhs, rhs) }
+}
+
 /// [`matmul`] on the calling thread only.
 pub fn matmul_serial(dst: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
     product(dst, accumulate, lhs, rhs, Parallelism::None);

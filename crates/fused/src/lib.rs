@@ -17,4 +17,4 @@ pub mod host;
 pub mod math;
 pub mod parallel;
 
-pub use gemm::{MatRef, matmul, matmul_serial};
+pub use gemm::{MatRef, matmul, matmul_in_part, matmul_serial};

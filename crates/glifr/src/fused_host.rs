@@ -39,7 +39,7 @@ use std::ops::Range;
 
 use fused::math::sigmoid;
 use fused::parallel::{PartRows, map_parts, split_rows, split_steps};
-use fused::{MatRef, matmul, matmul_serial};
+use fused::{MatRef, matmul_in_part as product};
 
 /// The scalars of a GLIFR sequence: hyperparameters, and the delay in steps.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,10 +99,6 @@ fn parts(shape: &SequenceShape) -> (Vec<Range<usize>>, bool) {
     let ranges = split_rows(shape.batch, shape.steps * shape.hidden);
     let several = ranges.len() > 1;
     (ranges, several)
-}
-
-fn product(serial: bool, dst: &mut [f32], accumulate: bool, lhs: MatRef<'_>, rhs: MatRef<'_>) {
-    if serial { matmul_serial(dst, accumulate, lhs, rhs) } else { matmul(dst, accumulate, lhs, rhs) }
 }
 
 /// The forward recurrence from the zero state. `input_current` is `x·W_iv`, time-major
