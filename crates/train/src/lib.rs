@@ -12,6 +12,7 @@ pub mod eval_neuronio;
 pub mod experiment;
 pub mod fsutil;
 pub mod generate;
+pub mod grads;
 pub mod import;
 pub mod import_elm;
 pub mod model;

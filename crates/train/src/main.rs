@@ -115,6 +115,32 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
+    /// The loss `cross_entropy(y[:, -1, :], labels)` and the gradient of every trainable
+    /// parameter on one batch: loss.json and <state_dict key>.npy in the authors' names and
+    /// layouts, to diff against a PyTorch run.
+    Grads {
+        /// A checkpoint directory (from `import` or a run), or a run directory.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Input `.npy` [B,T,in].
+        #[arg(long)]
+        input: PathBuf,
+        /// Class labels `.npy` [B] (integers, or floats holding whole numbers).
+        #[arg(long)]
+        labels: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Run the step-by-step path instead of the fused operation.
+        #[arg(long)]
+        per_step: bool,
+        /// Overwrite files already in the output folder.
+        #[arg(long)]
+        force: bool,
+        /// Device (default: wgpu when compiled in, else flex).
+        #[arg(long)]
+        device: Option<String>,
+    },
     /// Time training steps of a config's model on random data.
     Bench {
         /// TOML config.
@@ -375,6 +401,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Predict { checkpoint, input, output, voltage, memory, device } => {
             let choice = DeviceChoice::resolve(device.as_deref(), None)?;
             train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), memory.as_deref(), choice)?;
+        }
+        Command::Grads { checkpoint, input, labels, out, per_step, force, device } => {
+            let choice = DeviceChoice::resolve(device.as_deref(), None)?;
+            let options = train::grads::GradsOptions { per_step, force };
+            let result =
+                train::grads::grads_command(&checkpoint, &input, &labels, &out, &choice.autodiff_device(), &options)?;
+            println!("loss {:.6}, {} gradients → {}", result.loss, result.gradients.len(), out.display());
         }
         Command::Bench { config, steps, warmup, batch_size, recompute_segment, threads, compare_unfused, device } => {
             if steps == 0 {

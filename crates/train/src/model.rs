@@ -104,6 +104,15 @@ impl Model {
         }
     }
 
+    /// Whether the recurrence may run as one fused operation (same numbers; `false` keeps the
+    /// per-step path, the reference in the tests).
+    pub fn with_fused(self, fused: bool) -> Self {
+        match self {
+            Model::Recurrent(n) => Model::Recurrent(n.with_fused(fused)),
+            Model::Elm(e) => Model::Elm(e.with_fused(fused)),
+        }
+    }
+
     /// How the recurrence runs on `device`: `"fused"` (one operation per sequence) or
     /// `"per-step (…why…)"`. Training and `info` print it, so a slow path is never silent.
     pub fn execution_path(&self, device: &Device) -> String {

@@ -33,6 +33,40 @@ pub fn read_npy(path: &Path) -> Result<Array> {
     Ok(Array { shape, data })
 }
 
+/// Reads class labels `[B]`: integers of any width, or floats holding whole numbers (the golden
+/// cases store them as float32). Rejects fractional, negative or non-finite values.
+pub fn read_class_labels(path: &Path) -> Result<Vec<i64>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    let shape: Vec<u64> = file.shape().to_vec();
+    if shape.len() != 1 {
+        bail!("{}: labels must be one-dimensional [batch], found shape {shape:?}", path.display());
+    }
+    let descr = file.dtype().descr().trim_matches('\'').to_string();
+    let corrupt = || format!("{} is truncated or corrupt", path.display());
+    let as_f64: Vec<f64> = match descr.as_str() {
+        "<f4" => file.into_vec::<f32>().with_context(corrupt)?.into_iter().map(f64::from).collect(),
+        "<f8" => file.into_vec::<f64>().with_context(corrupt)?,
+        "|i1" => file.into_vec::<i8>().with_context(corrupt)?.into_iter().map(f64::from).collect(),
+        "|u1" => file.into_vec::<u8>().with_context(corrupt)?.into_iter().map(f64::from).collect(),
+        "<i4" => file.into_vec::<i32>().with_context(corrupt)?.into_iter().map(f64::from).collect(),
+        "<i8" => file.into_vec::<i64>().with_context(corrupt)?.into_iter().map(|v| v as f64).collect(),
+        other => bail!("{}: element type {other}, expected integer or float class ids", path.display()),
+    };
+    as_f64
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53) {
+                Ok(v as i64)
+            } else {
+                bail!("{}: label {i} is {v}, expected a non-negative whole class id", path.display())
+            }
+        })
+        .collect()
+}
+
 /// Writes an f32 array as `.npy` (to a temporary file first, then moved into place).
 pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
     let mut bytes = Vec::new();
@@ -63,5 +97,34 @@ mod tests {
         assert!(e.contains("a.npy"), "{e}");
         std::fs::write(&path, b"hello").unwrap();
         assert!(format!("{:#}", read_npy(&path).unwrap_err()).contains("not a valid .npy"));
+    }
+
+    fn write_typed<T: npyz::Serialize + npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
+        let mut bytes = Vec::new();
+        let mut writer = npyz::WriteOptions::new().default_dtype().shape(shape).writer(&mut bytes).begin_nd().unwrap();
+        writer.extend(data.iter().copied()).unwrap();
+        writer.finish().unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn class_labels_from_floats_and_integers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.npy");
+        write_npy(&path, &[3], &[2.0, 0.0, 9.0]).unwrap();
+        assert_eq!(read_class_labels(&path).unwrap(), vec![2, 0, 9]);
+        write_typed(&path, &[3], &[7i64, 1, 3]);
+        assert_eq!(read_class_labels(&path).unwrap(), vec![7, 1, 3]);
+        write_typed(&path, &[2], &[4i32, 5]);
+        assert_eq!(read_class_labels(&path).unwrap(), vec![4, 5]);
+        write_typed(&path, &[2], &[6u8, 0]);
+        assert_eq!(read_class_labels(&path).unwrap(), vec![6, 0]);
+        write_npy(&path, &[2], &[1.0, 2.5]).unwrap();
+        let e = format!("{:#}", read_class_labels(&path).unwrap_err());
+        assert!(e.contains("labels.npy") && e.contains("label 1 is 2.5"), "{e}");
+        write_typed(&path, &[1], &[-1i64]);
+        assert!(format!("{:#}", read_class_labels(&path).unwrap_err()).contains("label 0 is -1"));
+        write_npy(&path, &[1, 2], &[1.0, 2.0]).unwrap();
+        assert!(format!("{:#}", read_class_labels(&path).unwrap_err()).contains("one-dimensional"));
     }
 }

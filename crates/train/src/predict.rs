@@ -26,16 +26,7 @@ pub fn predict(
     let device = device.device();
     let dir = resolve_checkpoint(checkpoint)?;
     let (saved, network) = load_checkpoint(&dir, &device)?;
-    let x = read_npy(input)?;
-    let expected_in = saved.model.input_size.unwrap_or(0);
-    ensure!(
-        x.shape.len() == 3 && x.shape[2] == expected_in && x.shape[0] > 0 && x.shape[1] > 0,
-        "{} has shape {:?}; the model expects [batch, steps, {expected_in}]",
-        input.display(),
-        x.shape
-    );
-    let shape = [x.shape[0], x.shape[1], x.shape[2]];
-    let x = Tensor::<3>::from_data(TensorData::new(x.data, shape), &device);
+    let x = read_model_input(input, saved.model.input_size.unwrap_or(0), &device)?;
     let network = network.valid();
     let trace = network.forward_traced(x);
     save_tensor(output, trace.output)?;
@@ -46,6 +37,19 @@ pub fn predict(
         save_tensor(path, trace.memory.context("--memory needs an ELM model")?)?;
     }
     Ok(())
+}
+
+/// Reads a model input `.npy` `[B,T,inputs]` (B, T ≥ 1) onto `device`.
+pub fn read_model_input(path: &Path, inputs: usize, device: &Device) -> Result<Tensor<3>> {
+    let x = read_npy(path)?;
+    ensure!(
+        x.shape.len() == 3 && x.shape[2] == inputs && x.shape[0] > 0 && x.shape[1] > 0,
+        "{} has shape {:?}; the model expects [batch, steps, {inputs}]",
+        path.display(),
+        x.shape
+    );
+    let shape = [x.shape[0], x.shape[1], x.shape[2]];
+    Ok(Tensor::from_data(TensorData::new(x.data, shape), device))
 }
 
 fn save_tensor(path: &Path, t: Tensor<3>) -> Result<()> {

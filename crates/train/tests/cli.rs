@@ -301,3 +301,103 @@ fn eval_neuronio_writes_its_report_and_refuses_bad_data() {
     );
     assert_clean_failure(&o, &["8 input channels", "takes 1278"]);
 }
+
+/// Every file `neurozoo grads` wrote in `out` against the case's `grads/` (same names, shapes,
+/// values within 1e-4 of the largest) and its loss against `case.json`.
+fn assert_grads_match_case(out: &Path, case: &Path) {
+    let loss: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("loss.json")).unwrap()).unwrap();
+    let reference_loss = common::case_json(case)["loss"].as_f64().unwrap();
+    let loss = loss["loss"].as_f64().unwrap();
+    assert!((loss - reference_loss).abs() <= 1e-5 * reference_loss.abs().max(1.0), "loss {loss} vs {reference_loss}");
+    let mut reference_names: Vec<_> =
+        std::fs::read_dir(case.join("grads")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut written: Vec<_> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_str().unwrap().ends_with(".npy"))
+        .collect();
+    reference_names.sort();
+    written.sort();
+    assert_eq!(written, reference_names, "{}: the files written", case.display());
+    for name in written {
+        let ours = read_npy(&out.join(&name)).unwrap();
+        let reference = read_npy(&case.join("grads").join(&name)).unwrap();
+        assert_eq!(ours.shape, reference.shape, "{name:?}");
+        let scale = common::max_abs(&reference.data);
+        let diff = common::max_abs_diff(&ours.data, &reference.data);
+        assert!(diff <= 1e-4 * scale + 1e-8, "{} {name:?}: {diff:e} (scale {scale:e})", case.display());
+    }
+}
+
+/// `neurozoo grads` on an imported GLIFS_ASC case and an elmneuron case writes the reference's
+/// loss and gradients under the authors' state_dict names; bad labels and an occupied output
+/// folder get one-line errors.
+#[test]
+fn grads_writes_the_reference_gradients_under_the_authors_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let glifr_case = golden_cases("glifr").into_iter().find(|c| c.join("grads").is_dir()).unwrap();
+    let ckpt = glifr_case.join("model.ckpt");
+    let o =
+        neurozoo(&["import", "--from", "glifs-asc", "--checkpoint", ckpt.to_str().unwrap(), "--out", "g"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let x = glifr_case.join("x.npy");
+    let labels = glifr_case.join("labels.npy");
+    let grads = |extra: &[&str], out: &str, labels: &Path| {
+        let mut args = vec!["grads", "--checkpoint", "g", "--input", x.to_str().unwrap()];
+        args.extend(["--labels", labels.to_str().unwrap(), "--out", out, "--device", "flex"]);
+        args.extend(extra);
+        neurozoo(&args, tmp.path())
+    };
+    for (extra, out) in [(&[][..], "fused"), (&["--per-step"][..], "per-step")] {
+        let o = grads(extra, out, &labels);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_grads_match_case(&tmp.path().join(out), &glifr_case);
+    }
+    // Integer labels give the same loss; an occupied folder needs --force.
+    let as_int = tmp.path().join("labels_i64.npy");
+    let float_labels = read_npy(&labels).unwrap();
+    let mut bytes = Vec::new();
+    {
+        use npyz::WriterBuilder;
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&[float_labels.data.len() as u64])
+            .writer(&mut bytes)
+            .begin_nd()
+            .unwrap();
+        w.extend(float_labels.data.iter().map(|&l| l as i64)).unwrap();
+        w.finish().unwrap();
+    }
+    std::fs::write(&as_int, bytes).unwrap();
+    assert_clean_failure(&grads(&[], "fused", &as_int), &["fused", "--force"]);
+    let o = grads(&["--force"], "fused", &as_int);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_grads_match_case(&tmp.path().join("fused"), &glifr_case);
+    let bad = tmp.path().join("bad_labels.npy");
+    write_npy(&bad, &[float_labels.data.len()], &vec![99.0; float_labels.data.len()]).unwrap();
+    assert_clean_failure(&grads(&[], "bad", &bad), &["bad_labels.npy", "label 0 is 99", "outputs"]);
+    assert!(!tmp.path().join("bad").exists());
+
+    let elm_case = common::golden_root().join("elm/vanilla-v1");
+    let o = import_elmneuron(&elm_case.join("model_state.pt"), &elm_case.join("model_config.json"), "e", tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = neurozoo(
+        &[
+            "grads",
+            "--checkpoint",
+            "e",
+            "--input",
+            elm_case.join("x.npy").to_str().unwrap(),
+            "--labels",
+            elm_case.join("labels.npy").to_str().unwrap(),
+            "--out",
+            "elm-grads",
+            "--device",
+            "flex",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_grads_match_case(&tmp.path().join("elm-grads"), &elm_case);
+}

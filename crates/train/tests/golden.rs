@@ -8,11 +8,12 @@ mod common;
 
 use std::path::Path;
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use common::{assert_forward_close, assert_golden_gradients, case_input, case_labels, golden_cases, values};
-use glifr::{Cell, RecurrentNetwork};
+use glifr::RecurrentNetwork;
+use train::grads::last_step_loss_gradients;
 use train::import::read_glifs_asc;
+use train::model::Model;
 use train::npy::read_npy;
 
 fn check_forward(case: &Path, device: &Device, with_yaml: bool, fused_expected: bool) {
@@ -38,35 +39,12 @@ fn both_paths(network: RecurrentNetwork, device: &Device, fused_expected: bool) 
     [network.clone(), network.with_fused(false)]
 }
 
-/// The gradient of `cross_entropy(y[:, -1], labels)` for every trainable parameter, under the
-/// state_dict names of the reference, in the reference's layout.
-fn gradients(network: &RecurrentNetwork, x: Tensor<3>, labels: Tensor<1, Int>) -> (f32, Vec<(String, Vec<f32>)>) {
-    let logits = network.forward_last(x);
-    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, labels);
-    let loss_value: f32 = loss.clone().into_scalar::<f32>();
-    let grads = loss.backward();
-    let Cell::Glifr(cell) = &network.cell else { panic!("GLIFR") };
-    let mut out = vec![
-        ("neuron_layer.weight_iv".to_string(), values(cell.weight_iv.val().grad(&grads).unwrap())),
-        ("neuron_layer.weight_lat".to_string(), values(cell.weight_lat.val().grad(&grads).unwrap())),
-        ("neuron_layer.thresh".to_string(), values(cell.thresh.val().grad(&grads).unwrap())),
-        ("neuron_layer.trans_k_m".to_string(), values(cell.trans_k_m.val().grad(&grads).unwrap())),
-        ("output_linear.weight".to_string(), values(network.readout.weight.val().grad(&grads).unwrap().transpose())),
-        ("output_linear.bias".to_string(), values(network.readout.bias.as_ref().unwrap().val().grad(&grads).unwrap())),
-    ];
-    if let Some(asc) = &cell.after_spike_currents {
-        out.push(("neuron_layer.trans_k_j".into(), values(asc.trans_k_j.val().grad(&grads).unwrap())));
-        out.push(("neuron_layer.trans_r_j".into(), values(asc.trans_r_j.val().grad(&grads).unwrap())));
-        out.push(("neuron_layer.a_j".into(), values(asc.a_j.val().grad(&grads).unwrap())));
-    }
-    (loss_value, out)
-}
-
 fn check_gradients(case: &Path, device: &Device, fused_expected: bool) {
     let (_, network) = read_glifs_asc(&case.join("model.ckpt"), None, device).unwrap();
     for network in both_paths(network, device, fused_expected) {
-        let (loss, grads) = gradients(&network, case_input(case, device), case_labels(case, device));
-        assert_golden_gradients(case, loss, grads);
+        let model = Model::Recurrent(network);
+        let result = last_step_loss_gradients(&model, case_input(case, device), case_labels(case, device));
+        assert_golden_gradients(case, &result);
     }
 }
 

@@ -9,14 +9,15 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use common::{
     assert_forward_close, assert_golden_gradients, case_input, case_json, case_labels, golden_cases, values,
     workspace_root,
 };
 use elm::Elm;
+use train::grads::last_step_loss_gradients;
 use train::import_elm::read_elmneuron;
+use train::model::Model;
 use train::npy::read_npy;
 
 fn cases() -> Vec<PathBuf> {
@@ -41,33 +42,13 @@ fn check_forward(case: &Path, device: &Device) {
     assert_forward_close(&case.display().to_string(), &y, &read_npy(&case.join("y.npy")).unwrap());
 }
 
-/// Our gradients under the reference's state_dict names and layouts.
-fn gradients(elm: &Elm, x: Tensor<3>, labels: Tensor<1, Int>) -> (f32, Vec<(String, Vec<f32>)>) {
-    let logits = elm.forward_last(x);
-    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, labels);
-    let loss_value = loss.clone().into_scalar::<f32>();
-    let grads = loss.backward();
-    let mut out = vec![("_proto_w_s".to_string(), values(elm.synapse_weight.val().grad(&grads).unwrap()))];
-    if elm.learn_memory_tau {
-        out.push(("_proto_tau_m".into(), values(elm.memory_tau.val().grad(&grads).unwrap())));
-    }
-    let mut linears: Vec<(String, &burn::nn::Linear)> =
-        elm.mlp.layers.iter().enumerate().map(|(i, l)| (format!("mlp.network.{}", 2 * i), l)).collect();
-    linears.push(("w_y".into(), &elm.readout));
-    for (name, layer) in linears {
-        out.push((format!("{name}.weight"), values(layer.weight.val().grad(&grads).unwrap().transpose())));
-        out.push((format!("{name}.bias"), values(layer.bias.as_ref().unwrap().val().grad(&grads).unwrap())));
-    }
-    (loss_value, out)
-}
-
 fn check_gradients(case: &Path, device: &Device) {
     if !case.join("grads").is_dir() {
         return;
     }
     let elm = load(case, device);
-    let (loss, grads) = gradients(&elm, case_input(case, device), case_labels(case, device));
-    assert_golden_gradients(case, loss, grads);
+    let result = last_step_loss_gradients(&Model::Elm(elm), case_input(case, device), case_labels(case, device));
+    assert_golden_gradients(case, &result);
 }
 
 fn check_all(device: &Device, autodiff: &Device) {

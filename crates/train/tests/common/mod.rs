@@ -104,10 +104,11 @@ pub fn assert_forward_close(name: &str, ours: &[f32], reference: &Array) {
     assert!(diff <= tol, "{name}: max |ours − ref| = {diff:e} > {tol:e}");
 }
 
-/// The case's loss (`case.json`) within 1e-5 relative, and one gradient per file of `grads/`
-/// within 1e-4 of the largest reference entry.
-pub fn assert_golden_gradients(case: &Path, loss: f32, grads: Vec<(String, Vec<f32>)>) {
+/// The case's loss (`case.json`) within 1e-5 relative, and one gradient per file of `grads/`,
+/// with the file's shape, within 1e-4 of the largest reference entry.
+pub fn assert_golden_gradients(case: &Path, result: &train::grads::LossGradients) {
     let reference_loss = case_json(case)["loss"].as_f64().unwrap() as f32;
+    let loss = result.loss;
     assert!(
         (loss - reference_loss).abs() <= 1e-5 * reference_loss.abs().max(1.0),
         "{}: loss {loss} vs {reference_loss}",
@@ -115,12 +116,14 @@ pub fn assert_golden_gradients(case: &Path, loss: f32, grads: Vec<(String, Vec<f
     );
     let grad_dir = case.join("grads");
     let expected_files = std::fs::read_dir(&grad_dir).unwrap().count();
-    assert_eq!(grads.len(), expected_files, "{}: one gradient per reference file", case.display());
-    for (name, ours) in grads {
+    assert_eq!(result.gradients.len(), expected_files, "{}: one gradient per reference file", case.display());
+    for g in &result.gradients {
+        let name = &g.name;
         let reference =
             read_npy(&grad_dir.join(format!("{name}.npy"))).unwrap_or_else(|e| panic!("{}: {e:#}", case.display()));
+        assert_eq!(g.shape, reference.shape, "{} {name}: shape", case.display());
         let scale = max_abs(&reference.data);
-        let diff = max_abs_diff(&ours, &reference.data);
+        let diff = max_abs_diff(&g.values, &reference.data);
         assert!(
             diff <= 1e-4 * scale + 1e-8,
             "{} {name}: max |ours − ref| = {diff:e}, max |ref| = {scale:e}",
