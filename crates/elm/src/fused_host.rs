@@ -27,7 +27,7 @@
 //! the memories it returns; the backward adds as many adjoints. The batch is split across
 //! cores for the whole sequence ([`fused::parallel`]).
 
-use fused::math::{exp, sigmoid};
+use fused::math::{sigmoid, tanh};
 use fused::parallel::{PartRows, map_parts, split_rows, split_steps};
 use fused::{MatRef, matmul_in_part as product};
 
@@ -77,13 +77,6 @@ impl ElmShape {
         }
         offsets
     }
-}
-
-/// `1.7159·tanh(2x/3)` as the reference (`x·2/3` first), and tanh itself.
-#[inline(always)]
-fn tanh(y: f32) -> f32 {
-    // 1 − 2/(e^{2y} + 1): the clamped exp keeps it finite and exactly ±1 far out.
-    1.0 - 2.0 / (exp(2.0 * y) + 1.0)
 }
 
 #[inline(always)]

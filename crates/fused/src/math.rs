@@ -1,4 +1,4 @@
-//! `exp` and the logistic sigmoid as plain arithmetic, so that loops over them vectorise.
+//! `exp`, the logistic sigmoid and tanh as plain arithmetic, so that loops over them vectorise.
 //!
 //! `f32::exp` calls the C library once per element, which keeps the loops around it scalar;
 //! in the fused GLIFR sequence that call was the largest single cost. This is Cephes' `expf`
@@ -36,6 +36,12 @@ pub fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + exp(-z))
 }
 
+/// `tanh(y) = 1 − 2/(e^{2y} + 1)`: the clamped exp keeps it finite and exactly ±1 far out.
+#[inline(always)]
+pub fn tanh(y: f32) -> f32 {
+    1.0 - 2.0 / (exp(2.0 * y) + 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +59,18 @@ mod tests {
         assert_eq!(exp(0.0), 1.0);
         assert!(exp(-1000.0) > 0.0 && exp(-1000.0) < 1e-37);
         assert!(exp(1000.0).is_finite());
+    }
+
+    #[test]
+    fn tanh_is_within_3e_7_of_the_library_and_saturates() {
+        let mut x = -12.0f32;
+        while x < 12.0 {
+            assert!((tanh(x) - x.tanh()).abs() < 3e-7, "tanh({x}): {} vs {}", tanh(x), x.tanh());
+            x += 0.0071;
+        }
+        assert_eq!(tanh(100.0), 1.0);
+        assert_eq!(tanh(-100.0), -1.0);
+        assert_eq!(tanh(0.0), 0.0);
     }
 
     #[test]
