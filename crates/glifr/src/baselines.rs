@@ -147,8 +147,12 @@ impl Lstm {
         let device = self.bias_ih.device();
         let log_t = Tensor::<1>::random([h], Distribution::Uniform(t_min, t_max), &device).log();
         let zeros = Tensor::<1>::zeros([h], &device);
-        let bias_ih = self.bias_ih.val().slice_assign(0..h, log_t.clone().neg()).slice_assign(h..2 * h, log_t);
-        let bias_hh = self.bias_hh.val().slice_assign(0..h, zeros.clone()).slice_assign(h..2 * h, zeros);
+        // On an autodiff device (where training builds its model) the biases are tracked
+        // leaves; an edited copy must start untracked to become a leaf parameter of its own
+        // (`detach` alone keeps the require-grad flag).
+        let untracked = |p: &Param<Tensor<1>>| p.val().detach().set_require_grad(false);
+        let bias_ih = untracked(&self.bias_ih).slice_assign(0..h, log_t.clone().neg()).slice_assign(h..2 * h, log_t);
+        let bias_hh = untracked(&self.bias_hh).slice_assign(0..h, zeros.clone()).slice_assign(h..2 * h, zeros);
         self.bias_ih = Param::from_tensor(bias_ih);
         self.bias_hh = Param::from_tensor(bias_hh);
         self
@@ -194,6 +198,20 @@ mod tests {
         assert!(hh[..100].iter().all(|&b| b == 0.0));
         // The cell and output gates keep PyTorch's U(±1/√H).
         assert!(ih[100..].iter().chain(&hh[100..]).all(|b| b.abs() <= 1.0 / 50f32.sqrt()));
+    }
+
+    /// Training builds its model on an autodiff device, where the biases are tracked: the
+    /// chrono init must still give trainable leaf parameters there.
+    #[test]
+    fn chrono_init_works_on_an_autodiff_device_and_stays_trainable() {
+        let dev = Device::flex().autodiff();
+        let lstm = LstmConfig::new(2, 4).init(&dev).with_chrono_init(1.0, 100.0);
+        let x = Tensor::<2>::ones([1, 2], &dev);
+        let current = lstm.input_current(x);
+        let zeros = Tensor::<2>::zeros([1, 4], &dev);
+        let grads = lstm.step(current, zeros.clone(), zeros).hidden.sum().backward();
+        let forget_grad: Vec<f32> = lstm.bias_ih.val().grad(&grads).unwrap().into_data().try_into_vec().unwrap();
+        assert!(forget_grad.iter().any(|g| *g != 0.0), "the chrono biases receive gradients");
     }
 
     /// One unit, zero weights except biases: gates = b_ih + b_hh = [i, f, g, o] = [0, 0, 1, 0]
