@@ -7,6 +7,7 @@
 //! * [`network`]: input → recurrent layer (delay, dropout, silencing) → per-step readout.
 //! * [`fused`]: a whole GLIFR sequence as one operation with a hand-written backward pass
 //!   (its CPU code in [`fused_host`]); the network takes it where it can.
+//! * [`fused_baselines`]: the same for the RNN and LSTM (CPU code in [`fused_baselines_host`]).
 //!
 //! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
 //! backend in the device), so the same model runs on Flex, NdArray or wgpu.
@@ -14,6 +15,8 @@
 pub mod analysis;
 pub mod baselines;
 pub mod fused;
+pub mod fused_baselines;
+pub mod fused_baselines_host;
 pub mod fused_host;
 pub mod glifr;
 pub mod network;

@@ -17,16 +17,17 @@
 //! The reference stores the mask as a diagonal matrix (`silence_mult [H,H]`) and multiplies
 //! `S·M`; multiplying by its diagonal is the same number for every entry.
 //!
-//! A GLIFR network runs the whole sequence as one fused operation ([`crate::fused`]) where
-//! it can: on Flex and NdArray, and without active dropout. Elsewhere, and when
-//! [`RecurrentNetwork::fused`] is off, it runs step by step; that path is the reference the
-//! fused one is tested against.
+//! Every cell runs the whole sequence as one fused operation where it can (GLIFR:
+//! [`crate::fused`]; RNN and LSTM: [`crate::fused_baselines`]): on Flex and NdArray, and
+//! without active dropout. Elsewhere, and when [`RecurrentNetwork::fused`] is off, it runs step
+//! by step; that path is the reference the fused one is tested against.
 
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::baselines::{Lstm, Rnn};
 use crate::fused::{GlifrScalars, fused_supported, glifr_sequence, pack_coefficients};
+use crate::fused_baselines::{lstm_sequence, rnn_sequence};
 use crate::glifr::Glifr;
 
 /// The recurrent layer of a [`RecurrentNetwork`].
@@ -86,8 +87,8 @@ pub struct RecurrentNetwork {
     pub delay_steps: usize,
     /// Per-neuron multiplier on the rate (0 silences a neuron); `None` means all ones.
     pub silence_mask: Option<Tensor<1>>,
-    /// Whether a GLIFR layer may run its sequence as one fused operation (same numbers, see
-    /// the module docs). On by default; off keeps the per-step path everywhere.
+    /// Whether the layer may run its sequence as one fused operation (same numbers, see the
+    /// module docs). On by default; off keeps the per-step path everywhere.
     pub fused: bool,
 }
 
@@ -150,44 +151,55 @@ impl RecurrentNetwork {
         self
     }
 
-    /// Sets whether a GLIFR layer may take the fused path ([`Self::fused`]).
+    /// Sets whether the layer may take the fused path ([`Self::fused`]).
     pub fn with_fused(mut self, fused: bool) -> Self {
         self.fused = fused;
         self
     }
 
-    /// Whether [`Self::forward`] on `device` runs the fused GLIFR sequence: a GLIFR cell, the
-    /// fused path allowed, a backend that has it, and no dropout that would be active (dropout
-    /// acts only on an autodiff device; the fused operation does not cover it).
+    /// Whether [`Self::forward`] on `device` runs the fused sequence: the fused path allowed, a
+    /// backend that has it, and no dropout that would be active (dropout acts only on an
+    /// autodiff device; the fused operations do not cover it).
     pub fn takes_fused_path(&self, device: &Device) -> bool {
-        matches!(self.cell, Cell::Glifr(_))
-            && self.fused
-            && fused_supported(device)
-            && (self.dropout.prob == 0.0 || !device.is_autodiff())
+        self.fused && fused_supported(device) && (self.dropout.prob == 0.0 || !device.is_autodiff())
     }
 
-    /// The fused GLIFR sequence over `[B,T,in]`: `[2+A,T,B,H]`, time-major (rates after
-    /// silencing, voltages, after-spike currents), or `None` where the per-step path must run.
-    fn run_fused(&self, input: &Tensor<3>) -> Option<Tensor<4>> {
-        let Cell::Glifr(cell) = &self.cell else { return None };
+    /// The fused sequence over `[B,T,in]`: the rates after silencing and (GLIFR) the voltages,
+    /// time-major `[T,B,H]`, or `None` where the per-step path must run.
+    fn run_fused(&self, input: &Tensor<3>) -> Option<FusedRun> {
         if !self.takes_fused_path(&input.device()) {
             return None;
         }
-        let coefficients = cell.coefficients();
-        let scalars = GlifrScalars {
-            delay: self.delay_steps,
-            dt_over_tau: cell.dt / cell.tau,
-            sigma_v: cell.sigma_v,
-            i0: cell.i0,
-            v_reset: cell.v_reset,
-        };
-        Some(glifr_sequence(
-            cell.input_current(input.clone().swap_dims(0, 1)),
-            coefficients.weight_lat.clone(),
-            pack_coefficients(&coefficients),
-            self.silence_mask.clone(),
-            scalars,
-        ))
+        let time_major = input.clone().swap_dims(0, 1);
+        let mask = self.silence_mask.clone();
+        Some(match &self.cell {
+            Cell::Glifr(cell) => {
+                let coefficients = cell.coefficients();
+                let scalars = GlifrScalars {
+                    delay: self.delay_steps,
+                    dt_over_tau: cell.dt / cell.tau,
+                    sigma_v: cell.sigma_v,
+                    i0: cell.i0,
+                    v_reset: cell.v_reset,
+                };
+                let packed = glifr_sequence(
+                    cell.input_current(time_major),
+                    coefficients.weight_lat.clone(),
+                    pack_coefficients(&coefficients),
+                    mask,
+                    scalars,
+                );
+                FusedRun { rates: series(packed.clone(), 0), voltage: Some(series(packed, 1)) }
+            }
+            Cell::Rnn(cell) => {
+                let rates = rnn_sequence(cell.input_current(time_major), cell.weight_lat.val(), mask, self.delay_steps);
+                FusedRun { rates, voltage: None }
+            }
+            Cell::Lstm(cell) => {
+                let packed = lstm_sequence(cell.input_current(time_major), cell.weight_hh.val(), mask);
+                FusedRun { rates: series(packed, 0), voltage: None }
+            }
+        })
     }
 
     /// Dropout, then the silencing mask: what feeds back and what is read out.
@@ -247,8 +259,8 @@ impl RecurrentNetwork {
 
     /// The readout at every step, `[B,T,in] → [B,T,out]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        if let Some(packed) = self.run_fused(&input) {
-            return self.readout.forward(series(packed, 0)).swap_dims(0, 1);
+        if let Some(run) = self.run_fused(&input) {
+            return self.readout.forward(run.rates).swap_dims(0, 1);
         }
         let (rates, _) = self.run(input, false);
         self.readout.forward(Tensor::stack::<3>(rates, 1))
@@ -257,10 +269,9 @@ impl RecurrentNetwork {
     /// The readout at the last step only, `[B,out]`: what classification losses use. Same
     /// value as `forward(x)[:, -1]`, without reading out the other steps.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
-        if let Some(packed) = self.run_fused(&input) {
-            let [_, steps, batch, hidden] = packed.dims();
-            let last = packed.narrow(0, 0, 1).narrow(1, steps - 1, 1).reshape([batch, hidden]);
-            return self.readout.forward(last);
+        if let Some(run) = self.run_fused(&input) {
+            let [steps, batch, hidden] = run.rates.dims();
+            return self.readout.forward(run.rates.narrow(0, steps - 1, 1).reshape([batch, hidden]));
         }
         let (mut rates, _) = self.run(input, false);
         let last = rates.pop().expect("a sequence of at least one step");
@@ -269,10 +280,10 @@ impl RecurrentNetwork {
 
     /// Readout, rates and (for GLIFR) voltage at every step.
     pub fn forward_traced(&self, input: Tensor<3>) -> Trace {
-        if let Some(packed) = self.run_fused(&input) {
-            let rates = series(packed.clone(), 0).swap_dims(0, 1);
-            let voltage = series(packed, 1).swap_dims(0, 1);
-            return Trace { output: self.readout.forward(rates.clone()), rates, voltage: Some(voltage) };
+        if let Some(run) = self.run_fused(&input) {
+            let rates = run.rates.swap_dims(0, 1);
+            let voltage = run.voltage.map(|v| v.swap_dims(0, 1));
+            return Trace { output: self.readout.forward(rates.clone()), rates, voltage };
         }
         let (rates, voltages) = self.run(input, true);
         let rates = Tensor::stack::<3>(rates, 1);
@@ -295,7 +306,15 @@ impl RecurrentNetwork {
     }
 }
 
-/// Series `k` of a fused sequence's `[2+A,T,B,H]` output, as `[T,B,H]`.
+/// What a fused sequence returns, time-major.
+struct FusedRun {
+    /// Rates after dropout-free post-processing (the mask), `[T,B,H]`.
+    rates: Tensor<3>,
+    /// GLIFR voltages `[T,B,H]`.
+    voltage: Option<Tensor<3>>,
+}
+
+/// Series `k` of a fused sequence's packed `[K,T,B,H]` output, as `[T,B,H]`.
 fn series(packed: Tensor<4>, k: usize) -> Tensor<3> {
     packed.narrow(0, k, 1).squeeze_dim::<3>(0)
 }

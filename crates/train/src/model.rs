@@ -118,12 +118,9 @@ impl Model {
     pub fn execution_path(&self, device: &Device) -> String {
         let reason = match self {
             Model::Recurrent(n) if n.takes_fused_path(device) => return "fused (one operation per sequence)".into(),
-            Model::Recurrent(n) => match &n.cell {
-                Cell::Glifr(_) if !n.fused => "model.fused = false",
-                Cell::Glifr(_) if !glifr::fused::fused_supported(device) => "no fused GLIFR kernel on this backend yet",
-                Cell::Glifr(_) => "dropout > 0 is not covered by the fused operation",
-                Cell::Rnn(_) | Cell::Lstm(_) => "the RNN and LSTM have no fused operation yet",
-            },
+            Model::Recurrent(n) if !n.fused => "model.fused = false",
+            Model::Recurrent(_) if !glifr::fused::fused_supported(device) => "no fused kernel on this backend yet",
+            Model::Recurrent(_) => "dropout > 0 is not covered by the fused operation",
             Model::Elm(e) if e.takes_fused_path(device) => return "fused (one operation per sequence)".into(),
             Model::Elm(e) if !e.fused => "model.fused = false",
             Model::Elm(_) if !elm::fused::fused_supported(device) => "no fused ELM kernel on this backend yet",
