@@ -19,8 +19,11 @@
 //! buffers. Other backends (wgpu) have no fused kernel yet, and [`fused_supported`] says so:
 //! the network then takes the per-step path.
 //!
-//! Start state: the operation starts from the zero state, as every forward of the reference
-//! does. Segmented recomputation (which needs a start state) still runs GLIFR step by step.
+//! Start state: [`glifr_sequence`] starts from the zero state, as every forward of the
+//! reference does. [`glifr_sequence_from`] continues from a start `[2+A, P, B, H]`, the last
+//! P ≥ d steps of every series (step t reads S_{t−d}, and S, V, I_j of t−1), and returns it
+//! ahead of the new steps, `[2+A, P+T, B, H]`; its backward also delivers the start's
+//! gradient. That is what a segment of segmented recomputation needs.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -49,10 +52,11 @@ pub struct GlifrScalars {
 }
 
 impl GlifrScalars {
-    /// The sizes of a sequence whose input current is `[T,B,H]`.
-    fn shape(&self, input_dims: &[usize], coefficient_rows: usize) -> SequenceShape {
+    /// The sizes of a sequence whose input current is `[T,B,H]`, after a start of `prefix` steps.
+    fn shape(&self, input_dims: &[usize], coefficient_rows: usize, prefix: usize) -> SequenceShape {
         SequenceShape {
             steps: input_dims[0],
+            prefix,
             batch: input_dims[1],
             hidden: input_dims[2],
             ascs: (coefficient_rows - 3) / 3,
@@ -78,18 +82,37 @@ pub trait GlifrSequenceOps: Backend {
         mask: FloatTensor<Self>,
         scalars: GlifrScalars,
     ) -> FloatTensor<Self> {
-        let device = input_current.device();
-        let shape = scalars.shape(&input_current.shape(), coefficients.shape()[0]);
-        let mask = to_host::<Self>(mask);
-        let packed = fused_host::forward(
-            &shape,
-            &to_host::<Self>(input_current),
-            &to_host::<Self>(weight_lat),
-            &to_host::<Self>(coefficients),
-            &mask,
-        );
-        let dims = [2 + shape.ascs, shape.steps, shape.batch, shape.hidden];
-        from_host::<Self>(packed, &dims, &device)
+        forward_on_host::<Self>(input_current, weight_lat, coefficients, mask, None, scalars)
+    }
+
+    /// [`Self::glifr_sequence`] continued from `start` `[2+A, P, B, H]` (P ≥ d) →
+    /// `[2+A, P+T, B, H]`, the start first.
+    fn glifr_sequence_from(
+        input_current: FloatTensor<Self>,
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        start: FloatTensor<Self>,
+        scalars: GlifrScalars,
+    ) -> FloatTensor<Self> {
+        forward_on_host::<Self>(input_current, weight_lat, coefficients, mask, Some(start), scalars)
+    }
+
+    /// The gradients of [`Self::glifr_sequence_from`]'s input current, `W_lat`, coefficients
+    /// and start (`prefix` = P steps).
+    #[allow(clippy::type_complexity)]
+    fn glifr_sequence_from_backward(
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        packed: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        scalars: GlifrScalars,
+        prefix: usize,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (input, weight, coefficients, start) =
+            backward_on_host::<Self>(weight_lat, coefficients, mask, packed, grad, scalars, prefix);
+        (input, weight, coefficients, start.expect("a start's gradient"))
     }
 
     /// The gradients of the input current, `W_lat` and the coefficients, from the forward's
@@ -102,26 +125,69 @@ pub trait GlifrSequenceOps: Backend {
         grad: FloatTensor<Self>,
         scalars: GlifrScalars,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let device = packed.device();
-        let dims = packed.shape();
-        let rows = coefficients.shape()[0];
-        let shape = scalars.shape(&dims[1..], rows);
-        let mask = to_host::<Self>(mask);
-        let grads = fused_host::backward(
-            &shape,
-            &to_host::<Self>(weight_lat),
-            &to_host::<Self>(coefficients),
-            &mask,
-            &to_host::<Self>(packed),
-            &to_host::<Self>(grad),
-        );
-        let (b, t, h) = (shape.batch, shape.steps, shape.hidden);
-        (
-            from_host::<Self>(grads.input_current, &[t, b, h], &device),
-            from_host::<Self>(grads.weight_lat, &[h, h], &device),
-            from_host::<Self>(grads.coefficients, &[rows, h], &device),
-        )
+        let (input, weight, coefficients, _) =
+            backward_on_host::<Self>(weight_lat, coefficients, mask, packed, grad, scalars, 0);
+        (input, weight, coefficients)
     }
+}
+
+/// The forward on [`crate::fused_host`], from the zero state or from `start`.
+fn forward_on_host<B: Backend>(
+    input_current: FloatTensor<B>,
+    weight_lat: FloatTensor<B>,
+    coefficients: FloatTensor<B>,
+    mask: FloatTensor<B>,
+    start: Option<FloatTensor<B>>,
+    scalars: GlifrScalars,
+) -> FloatTensor<B> {
+    let device = input_current.device();
+    let prefix = start.as_ref().map_or(0, |s| s.shape()[1]);
+    let shape = scalars.shape(&input_current.shape(), coefficients.shape()[0], prefix);
+    let start = start.map(to_host::<B>).unwrap_or_default();
+    let packed = fused_host::forward(
+        &shape,
+        &to_host::<B>(input_current),
+        &to_host::<B>(weight_lat),
+        &to_host::<B>(coefficients),
+        &to_host::<B>(mask),
+        &start,
+    );
+    let dims = [2 + shape.ascs, shape.total_steps(), shape.batch, shape.hidden];
+    from_host::<B>(packed, &dims, &device)
+}
+
+/// The backward on [`crate::fused_host`]: the input current's, `W_lat`'s, the coefficients'
+/// and (after a start of `prefix` > 0 steps) the start's gradients.
+#[allow(clippy::type_complexity)]
+fn backward_on_host<B: Backend>(
+    weight_lat: FloatTensor<B>,
+    coefficients: FloatTensor<B>,
+    mask: FloatTensor<B>,
+    packed: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    scalars: GlifrScalars,
+    prefix: usize,
+) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>) {
+    let device = packed.device();
+    let dims = packed.shape();
+    let rows = coefficients.shape()[0];
+    let new_steps = [dims[1] - prefix, dims[2], dims[3]];
+    let shape = scalars.shape(&new_steps, rows, prefix);
+    let grads = fused_host::backward(
+        &shape,
+        &to_host::<B>(weight_lat),
+        &to_host::<B>(coefficients),
+        &to_host::<B>(mask),
+        &to_host::<B>(packed),
+        &to_host::<B>(grad),
+    );
+    let (b, t, h, a) = (shape.batch, shape.steps, shape.hidden, shape.ascs);
+    (
+        from_host::<B>(grads.input_current, &[t, b, h], &device),
+        from_host::<B>(grads.weight_lat, &[h, h], &device),
+        from_host::<B>(grads.coefficients, &[rows, h], &device),
+        (prefix > 0).then(|| from_host::<B>(grads.start, &[2 + a, prefix, b, h], &device)),
+    )
 }
 
 #[cfg(feature = "flex")]
@@ -145,6 +211,26 @@ impl<B: Backend + GlifrSequenceOps> Backward<B, 3> for GlifrSequenceBackward {
             B::glifr_sequence_backward(weight_lat, coefficients, mask, packed, grad, scalars);
         for (node, grad) in [(input_node, input_grad), (weight_node, weight_grad), (coefficient_node, coefficient_grad)]
         {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, grad);
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct GlifrSequenceFromBackward;
+
+impl<B: Backend + GlifrSequenceOps> Backward<B, 4> for GlifrSequenceFromBackward {
+    /// W_lat, the coefficients, the mask, the forward's output, the scalars, the start's steps.
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, GlifrScalars, usize);
+
+    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (weight_lat, coefficients, mask, packed, scalars, prefix) = ops.state;
+        let (a, b, c, d) =
+            B::glifr_sequence_from_backward(weight_lat, coefficients, mask, packed, grad, scalars, prefix);
+        for (node, grad) in ops.parents.into_iter().zip([a, b, c, d]) {
             if let Some(node) = node {
                 grads.register::<B>(node.id, grad);
             }
@@ -176,6 +262,57 @@ impl<B: Backend + GlifrSequenceOps, C: CheckpointStrategy> GlifrSequenceOps for 
             OpsKind::Tracked(prep) => prep.finish((weight_lat, coefficients, mask, packed.clone(), scalars), packed),
             OpsKind::UnTracked(prep) => prep.finish(packed),
         }
+    }
+
+    fn glifr_sequence_from(
+        input_current: FloatTensor<Self>,
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        start: FloatTensor<Self>,
+        scalars: GlifrScalars,
+    ) -> FloatTensor<Self> {
+        let guards = [input_current.node(), weight_lat.node(), coefficients.node(), start.node()];
+        let prefix = start.shape()[1];
+        let weight_lat = weight_lat.into_primitive();
+        let coefficients = coefficients.into_primitive();
+        let mask = mask.into_primitive();
+        let packed = B::glifr_sequence_from(
+            input_current.into_primitive(),
+            weight_lat.clone(),
+            coefficients.clone(),
+            mask.clone(),
+            start.into_primitive(),
+            scalars,
+        );
+        match GlifrSequenceFromBackward.prepare::<C>(guards).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                prep.finish((weight_lat, coefficients, mask, packed.clone(), scalars, prefix), packed)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(packed),
+        }
+    }
+
+    /// Not itself differentiated (no second derivatives): runs on the inner backend.
+    fn glifr_sequence_from_backward(
+        weight_lat: FloatTensor<Self>,
+        coefficients: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        packed: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        scalars: GlifrScalars,
+        prefix: usize,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (a, b, c, d) = B::glifr_sequence_from_backward(
+            weight_lat.into_primitive(),
+            coefficients.into_primitive(),
+            mask.into_primitive(),
+            packed.into_primitive(),
+            grad.into_primitive(),
+            scalars,
+            prefix,
+        );
+        (Self::from_inner(a), Self::from_inner(b), Self::from_inner(c), Self::from_inner(d))
     }
 
     /// The backward is not itself differentiated (no second derivatives): it runs on the inner
@@ -241,6 +378,28 @@ pub fn glifr_sequence(
         weight_lat.into_dispatch(),
         coefficients.into_dispatch(),
         mask.into_dispatch(),
+        scalars,
+    ))
+}
+
+/// The fused sequence continued from `start` `[2+A, P, B, H]` (P ≥ the delay): returns
+/// `[2+A, P+T, B, H]`, the start first, differentiable in the start too.
+pub fn glifr_sequence_from(
+    input_current: Tensor<3>,
+    weight_lat: Tensor<2>,
+    coefficients: Tensor<2>,
+    mask: Option<Tensor<1>>,
+    start: Tensor<4>,
+    scalars: GlifrScalars,
+) -> Tensor<4> {
+    let hidden = weight_lat.dims()[0];
+    let mask = mask.unwrap_or_else(|| Tensor::ones([hidden], &weight_lat.device()));
+    Tensor::from_dispatch(<Dispatch as GlifrSequenceOps>::glifr_sequence_from(
+        input_current.into_dispatch(),
+        weight_lat.into_dispatch(),
+        coefficients.into_dispatch(),
+        mask.into_dispatch(),
+        start.into_dispatch(),
         scalars,
     ))
 }

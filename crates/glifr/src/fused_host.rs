@@ -46,8 +46,11 @@ use fused::{MatRef, matmul_in_part as product};
 pub struct SequenceShape {
     /// Batch B.
     pub batch: usize,
-    /// Steps T.
+    /// New steps T (computed from the input current).
     pub steps: usize,
+    /// Steps P of a given start state before them (0: the zero state). A start holds the last
+    /// P ≥ d steps of every series, since step t reads S_{t−d} as well as S, V, I_j of t−1.
+    pub prefix: usize,
     /// Neurons H.
     pub hidden: usize,
     /// After-spike currents A.
@@ -93,59 +96,70 @@ impl<'a> Coefficients<'a> {
     }
 }
 
+impl SequenceShape {
+    /// Steps of the output, the start's included: P + T.
+    pub fn total_steps(&self) -> usize {
+        self.prefix + self.steps
+    }
+}
+
 /// The batch parts, and whether there are several (then each part multiplies on its own
 /// thread only).
 fn parts(shape: &SequenceShape) -> (Vec<Range<usize>>, bool) {
-    let ranges = split_rows(shape.batch, shape.steps * shape.hidden);
+    let ranges = split_rows(shape.batch, shape.total_steps() * shape.hidden);
     let several = ranges.len() > 1;
     (ranges, several)
 }
 
-/// The forward recurrence from the zero state. `input_current` is `x·W_iv`, time-major
-/// `[T,B,H]`; `weight_lat` `[H,H]`; `coefficients` `[3+3A, H]` (see [`coefficient_rows`]);
-/// `mask` `[H]` the silencing mask (ones for none). Returns `[2+A, T, B, H]`: the rates after
-/// the mask, the voltages, and each after-spike current, at every step.
+/// The forward recurrence. `input_current` is `x·W_iv`, time-major `[T,B,H]`; `weight_lat`
+/// `[H,H]`; `coefficients` `[3+3A, H]` (see [`coefficient_rows`]); `mask` `[H]` the silencing
+/// mask (ones for none); `start` `[2+A, P, B, H]` the last P steps before the sequence (empty
+/// for the zero state). Returns `[2+A, P+T, B, H]`: the start, then the rates after the mask,
+/// the voltages, and each after-spike current of every new step.
+///
+/// # Panics
+/// When a start is given that is shorter than the delay, or the buffers' sizes disagree.
 pub fn forward(
     shape: &SequenceShape,
     input_current: &[f32],
     weight_lat: &[f32],
     coefficients: &[f32],
     mask: &[f32],
+    start: &[f32],
 ) -> Vec<f32> {
-    let SequenceShape { batch, steps, hidden, ascs, .. } = *shape;
-    let mut packed = vec![0.0f32; (2 + ascs) * steps * batch * hidden];
+    let SequenceShape { batch, steps, hidden, ascs, prefix, delay, .. } = *shape;
+    assert!(prefix == 0 || prefix >= delay, "a start of {prefix} steps cannot feed a delay of {delay}");
+    assert_eq!(start.len(), (2 + ascs) * prefix * batch * hidden, "start state size");
+    assert_eq!(input_current.len(), steps * batch * hidden, "input current size");
+    let mut packed = vec![0.0f32; (2 + ascs) * shape.total_steps() * batch * hidden];
     let (ranges, serial) = parts(shape);
     let blocks = split_steps(&mut packed, &ranges, hidden);
     let work: Vec<_> = ranges.iter().zip(blocks).collect();
     map_parts(work, |(rows, blocks)| {
-        forward_part(
-            shape,
-            PartRows::new(rows, shape.batch, shape.steps),
-            input_current,
-            weight_lat,
-            coefficients,
-            mask,
-            blocks,
-            serial,
-        )
+        forward_part(shape, rows, input_current, weight_lat, coefficients, mask, start, blocks, serial)
     });
     packed
 }
 
-/// One part's rows over the whole sequence. `blocks[k·T + t]` is the part's block of step t
-/// of output series k.
+/// One part's rows over the whole sequence. `blocks[k·(P+T) + t]` is the part's block of step
+/// t of output series k.
 #[allow(clippy::too_many_arguments)]
 fn forward_part(
     shape: &SequenceShape,
-    rows: PartRows,
+    rows: &Range<usize>,
     input_current: &[f32],
     weight_lat: &[f32],
     coefficients: &[f32],
     mask: &[f32],
+    start: &[f32],
     blocks: Vec<&mut [f32]>,
     serial: bool,
 ) {
-    let SequenceShape { steps, hidden, ascs, delay, .. } = *shape;
+    let SequenceShape { hidden, ascs, delay, prefix, .. } = *shape;
+    let steps = shape.total_steps();
+    let input_rows = PartRows::new(rows, shape.batch, shape.steps);
+    let start_rows = PartRows::new(rows, shape.batch, prefix);
+    let rows = PartRows::new(rows, shape.batch, steps);
     let c = Coefficients::new(coefficients, hidden, ascs);
     let (s, sigma, i0, v_reset) = (shape.dt_over_tau, shape.sigma_v, shape.i0, shape.v_reset);
     let (thresh, gain, leak, mask) = (&c.thresh[..hidden], &c.gain[..hidden], &c.leak[..hidden], &mask[..hidden]);
@@ -153,13 +167,20 @@ fn forward_part(
     let mut rates: Vec<&mut [f32]> = blocks.by_ref().take(steps).collect();
     let mut voltages: Vec<&mut [f32]> = blocks.by_ref().take(steps).collect();
     let mut currents: Vec<Vec<&mut [f32]>> = (0..ascs).map(|_| blocks.by_ref().take(steps).collect()).collect();
+    for t in 0..prefix {
+        rates[t].copy_from_slice(start_rows.block(start, hidden, 0, t));
+        voltages[t].copy_from_slice(start_rows.block(start, hidden, 1, t));
+        for (j, current) in currents.iter_mut().enumerate() {
+            current[t].copy_from_slice(start_rows.block(start, hidden, 2 + j, t));
+        }
+    }
     let mut synaptic = vec![0.0f32; rows.count * hidden];
     let zeros = vec![0.0f32; hidden];
     let mut scaled_rate = vec![0.0f32; hidden];
     let mut total = vec![0.0f32; hidden];
     let weight = MatRef::row_major(weight_lat, hidden, hidden);
-    for t in 0..steps {
-        synaptic.copy_from_slice(rows.block(input_current, hidden, 0, t));
+    for t in prefix..steps {
+        synaptic.copy_from_slice(input_rows.block(input_current, hidden, 0, t - prefix));
         let (rates_past, rates_now) = rates.split_at_mut(t);
         if t >= delay {
             let source = MatRef::row_major(&*rates_past[t - delay], rows.count, hidden);
@@ -213,10 +234,12 @@ pub struct SequenceGradients {
     pub weight_lat: Vec<f32>,
     /// `[3+3A, H]`, rows as the coefficients.
     pub coefficients: Vec<f32>,
+    /// `[2+A, P, B, H]`, of the start state (empty without one).
+    pub start: Vec<f32>,
 }
 
 /// The backward pass. `packed` is what [`forward`] returned, `grad` the gradient of the loss
-/// with respect to it (same layout: rates, voltages, currents).
+/// with respect to it (same layout: start, then rates, voltages, currents).
 pub fn backward(
     shape: &SequenceShape,
     weight_lat: &[f32],
@@ -225,43 +248,43 @@ pub fn backward(
     packed: &[f32],
     grad: &[f32],
 ) -> SequenceGradients {
-    let SequenceShape { batch, steps, hidden, ascs, .. } = *shape;
+    let SequenceShape { batch, steps, hidden, ascs, prefix, .. } = *shape;
     let mut input_current = vec![0.0f32; steps * batch * hidden];
+    let mut start = vec![0.0f32; (2 + ascs) * prefix * batch * hidden];
     let (ranges, serial) = parts(shape);
     let blocks = split_steps(&mut input_current, &ranges, hidden);
     let work: Vec<_> = ranges.iter().zip(blocks).collect();
     let results = map_parts(work, |(rows, blocks)| {
-        backward_part(
-            shape,
-            PartRows::new(rows, shape.batch, shape.steps),
-            weight_lat,
-            coefficients,
-            mask,
-            packed,
-            grad,
-            blocks,
-            serial,
-        )
+        let part = PartRows::new(rows, shape.batch, shape.total_steps());
+        (part, backward_part(shape, part, weight_lat, coefficients, mask, packed, grad, blocks, serial))
     });
     let mut weight_grad = vec![0.0f32; hidden * hidden];
     let mut sums = vec![0.0f64; coefficient_rows(ascs) * hidden];
-    for (part_weight, part_sums) in results {
+    for (part, (part_weight, part_sums, part_start)) in results {
         for (total, x) in weight_grad.iter_mut().zip(part_weight) {
             *total += x;
         }
         for (total, x) in sums.iter_mut().zip(part_sums) {
             *total += x;
         }
+        // The part's start gradient is `[2+A, P, rows, H]`; place its rows in the batch.
+        let block = part.count * hidden;
+        for (kt, rows) in part_start.chunks(block.max(1)).enumerate() {
+            let at = (kt * batch + part.first) * hidden;
+            start[at..at + rows.len()].copy_from_slice(rows);
+        }
     }
     SequenceGradients {
         input_current,
         weight_lat: weight_grad,
         coefficients: sums.into_iter().map(|x| x as f32).collect(),
+        start,
     }
 }
 
 /// One part's backward pass: writes its blocks of the input current's gradient (`blocks[t]`)
-/// and returns its share of W̄_lat and of the coefficients' sums.
+/// and returns its share of W̄_lat, of the coefficients' sums, and its rows of the start's
+/// gradient (`[2+A, P, rows, H]`).
 #[allow(clippy::too_many_arguments)]
 fn backward_part(
     shape: &SequenceShape,
@@ -273,8 +296,9 @@ fn backward_part(
     grad: &[f32],
     mut voltage_adjoints: Vec<&mut [f32]>,
     serial: bool,
-) -> (Vec<f32>, Vec<f64>) {
-    let SequenceShape { steps, hidden, ascs, delay, .. } = *shape;
+) -> (Vec<f32>, Vec<f64>, Vec<f32>) {
+    let SequenceShape { hidden, ascs, delay, prefix, .. } = *shape;
+    let steps = shape.total_steps();
     let block = rows.count * hidden;
     let c = Coefficients::new(coefficients, hidden, ascs);
     let (s, sigma, i0, v_reset) = (shape.dt_over_tau, shape.sigma_v, shape.i0, shape.v_reset);
@@ -294,11 +318,11 @@ fn backward_part(
     let mut rate_bar = vec![0.0f32; hidden];
     let weight_t = MatRef::row_major(weight_lat, hidden, hidden).t();
 
-    for t in (0..steps).rev() {
+    for t in (prefix..steps).rev() {
         let (firing, v_grad) = (rows.block(packed, hidden, 0, t), rows.block(grad, hidden, 1, t));
         let (adjoint_past, adjoint_now) = rate_adjoint.split_at_mut(t * block);
         let adjoint_now = &adjoint_now[..block];
-        let v_bar_now = &mut *voltage_adjoints[t];
+        let v_bar_now = &mut *voltage_adjoints[t - prefix];
         for b in 0..rows.count {
             let here = b * hidden..(b + 1) * hidden;
             let (p, v_prev) = if t > 0 {
@@ -368,12 +392,27 @@ fn backward_part(
         }
         if t >= delay {
             // S̄_{t−d} += V̄_t·W_latᵀ and W̄ += S_{t−d}ᵀ·V̄_t.
-            let v_bar = MatRef::row_major(&*voltage_adjoints[t], rows.count, hidden);
+            let v_bar = MatRef::row_major(&*voltage_adjoints[t - prefix], rows.count, hidden);
             let target = &mut adjoint_past[(t - delay) * block..(t - delay + 1) * block];
             product(serial, target, true, v_bar, weight_t);
             let source = MatRef::row_major(rows.block(packed, hidden, 0, t - delay), rows.count, hidden);
             product(serial, &mut weight_grad, true, source.t(), v_bar);
         }
     }
-    (weight_grad, sums)
+    // The start's gradient: what reached each of its steps directly (the loss may read the
+    // output's copy of it) and, for S, the rate adjoints of the steps that read it; V and I_j
+    // of its last step also take what the first new step carried back.
+    let mut start = Vec::with_capacity((2 + ascs) * prefix * block);
+    start.extend_from_slice(&rate_adjoint[..prefix * block]);
+    for (k, carried) in std::iter::once(&carried_voltage).chain(&carried_currents).enumerate() {
+        for t in 0..prefix {
+            let direct = rows.block(grad, hidden, 1 + k, t);
+            if t + 1 == prefix {
+                start.extend(direct.iter().zip(carried).map(|(g, c)| g + c));
+            } else {
+                start.extend_from_slice(direct);
+            }
+        }
+    }
+    (weight_grad, sums, start)
 }

@@ -210,3 +210,80 @@ fn hand_written_backward_matches_finite_differences() {
         }
     }
 }
+
+/// A sequence cut in two, the second part continued from the first's last P steps with
+/// `glifr_sequence_from`, gives the uncut sequence's outputs and (through the start's
+/// gradient) its gradients: for a start as long as the delay, for one longer, and for a first
+/// part shorter than the delay (its start is padded with the zero state).
+#[test]
+fn a_sequence_continued_from_its_start_equals_the_uncut_sequence() {
+    use glifr::fused::{GlifrScalars, glifr_sequence, glifr_sequence_from};
+    let device = Device::flex().autodiff();
+    device.seed(17);
+    let (b, t, h, a) = (3, 10, 4, 2);
+    for (delay, first, prefix) in [(3, 6, 3), (2, 5, 4), (4, 2, 4), (1, 9, 1)] {
+        let scalars = GlifrScalars { delay, dt_over_tau: 0.6, sigma_v: 0.8, i0: 0.1, v_reset: 0.2 };
+        let input = Tensor::<3>::random([t, b, h], Distribution::Normal(0.0, 1.0), &device).require_grad();
+        let weight = Tensor::<2>::random([h, h], Distribution::Uniform(-1.0, 1.0), &device).require_grad();
+        let mut ranges = vec![(-0.5, 0.5), (0.0, 0.3), (0.3, 0.95)];
+        for range in [(-0.8, 0.8), (-1.0, 1.0), (0.3, 0.95)] {
+            ranges.extend(std::iter::repeat_n(range, a));
+        }
+        let coefficients = Tensor::cat(
+            ranges
+                .into_iter()
+                .map(|(lo, hi)| Tensor::<2>::random([1, h], Distribution::Uniform(lo, hi), &device))
+                .collect(),
+            0,
+        )
+        .require_grad();
+        let mix = Tensor::<4>::random([2 + a, t, b, h], Distribution::Normal(0.0, 1.0), &device);
+        let mask = Some(Tensor::<1>::from_data(TensorData::from([1.0f32, 0.0, 1.0, 1.0]), &device));
+
+        let whole = glifr_sequence(input.clone(), weight.clone(), coefficients.clone(), mask.clone(), scalars);
+        let whole_grads = (whole.clone().sin() * mix.clone()).sum().backward();
+
+        let head = glifr_sequence(
+            input.clone().narrow(0, 0, first),
+            weight.clone(),
+            coefficients.clone(),
+            mask.clone(),
+            scalars,
+        );
+        let padded = if first >= prefix {
+            head.clone()
+        } else {
+            Tensor::cat(vec![Tensor::zeros([2 + a, prefix - first, b, h], &device), head.clone()], 1)
+        };
+        let start = padded.clone().narrow(1, padded.dims()[1] - prefix, prefix);
+        let rest = glifr_sequence_from(
+            input.clone().narrow(0, first, t - first),
+            weight.clone(),
+            coefficients.clone(),
+            mask,
+            start,
+            scalars,
+        );
+        assert_eq!(rest.dims(), [2 + a, prefix + t - first, b, h]);
+        let joined = Tensor::cat(vec![head, rest.narrow(1, prefix, t - first)], 1);
+        let joined_grads = (joined.clone().sin() * mix).sum().backward();
+
+        let what = format!("delay {delay}, first {first}, start {prefix}");
+        assert_forward_close(&format!("{what}: output"), &values(joined), &values(whole));
+        for (name, p, q) in [
+            ("input", values(input.grad(&joined_grads).unwrap()), values(input.grad(&whole_grads).unwrap())),
+            ("weight", values(weight.grad(&joined_grads).unwrap()), values(weight.grad(&whole_grads).unwrap())),
+            (
+                "coefficients",
+                values(coefficients.grad(&joined_grads).unwrap()),
+                values(coefficients.grad(&whole_grads).unwrap()),
+            ),
+        ] {
+            let scale = q.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0, "{what}: {name}");
+            for (i, (x, y)) in p.iter().zip(&q).enumerate() {
+                assert!((x - y).abs() <= 1e-4 * scale, "{what}: {name}[{i}] continued {x} vs uncut {y}");
+            }
+        }
+    }
+}
