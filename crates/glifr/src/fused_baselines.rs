@@ -75,12 +75,14 @@ pub trait BaselineSequenceOps: Backend {
         (from_host::<Self>(input_grad, &dims, &device), from_host::<Self>(weight_grad, &[h, h], &device))
     }
 
-    /// LSTM: input current `[T,B,4H]`, `W_hh` `[H,4H]`, mask `[H]` → (`[2,T,B,H]` hidden and
-    /// cell states, the activated gates `[T,B,4H]` the backward needs).
+    /// LSTM: input current `[T,B,4H]`, `W_hh` `[H,4H]`, mask `[H]`, start cell state `[B,H]`
+    /// → (`[2,T,B,H]` hidden and cell states, the activated gates `[T,B,4H]` the backward
+    /// needs).
     fn lstm_sequence(
         input_current: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,
         mask: FloatTensor<Self>,
+        start_cell: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let device = input_current.device();
         let dims = input_current.shape().to_vec();
@@ -90,32 +92,39 @@ pub trait BaselineSequenceOps: Backend {
             &to_host::<Self>(input_current),
             &to_host::<Self>(weight_hh),
             &to_host::<Self>(mask),
+            &to_host::<Self>(start_cell),
         );
         let (t, b, h) = (shape.steps, shape.batch, shape.hidden);
         (from_host::<Self>(packed, &[2, t, b, h], &device), from_host::<Self>(gates, &dims, &device))
     }
 
-    /// LSTM gradients of the input current and `W_hh`.
+    /// LSTM gradients of the input current, `W_hh` and the start cell state.
     fn lstm_sequence_backward(
         weight_hh: FloatTensor<Self>,
         mask: FloatTensor<Self>,
+        start_cell: FloatTensor<Self>,
         packed: FloatTensor<Self>,
         gates: FloatTensor<Self>,
         grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
         let device = packed.device();
         let gate_dims = gates.shape().to_vec();
         let shape = shape_of(&gate_dims, gate_dims[2] / 4, 1);
-        let h = shape.hidden;
-        let (input_grad, weight_grad) = host::lstm_backward(
+        let (b, h) = (shape.batch, shape.hidden);
+        let (input_grad, weight_grad, start_grad) = host::lstm_backward(
             &shape,
             &to_host::<Self>(weight_hh),
             &to_host::<Self>(mask),
+            &to_host::<Self>(start_cell),
             &to_host::<Self>(packed),
             &to_host::<Self>(gates),
             &to_host::<Self>(grad),
         );
-        (from_host::<Self>(input_grad, &gate_dims, &device), from_host::<Self>(weight_grad, &[h, 4 * h], &device))
+        (
+            from_host::<Self>(input_grad, &gate_dims, &device),
+            from_host::<Self>(weight_grad, &[h, 4 * h], &device),
+            from_host::<Self>(start_grad, &[b, h], &device),
+        )
     }
 }
 
@@ -147,15 +156,15 @@ impl<B: Backend + BaselineSequenceOps> Backward<B, 2> for RnnSequenceBackward {
 #[derive(Debug)]
 struct LstmSequenceBackward;
 
-impl<B: Backend + BaselineSequenceOps> Backward<B, 2> for LstmSequenceBackward {
-    /// W_hh, the mask, the forward's packed output and gates.
-    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
+impl<B: Backend + BaselineSequenceOps> Backward<B, 3> for LstmSequenceBackward {
+    /// W_hh, the mask, the start cell state, the forward's packed output and gates.
+    type State = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
 
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let grad = grads.consume::<B>(&ops.node);
-        let (weight_hh, mask, packed, gates) = ops.state;
-        let (input_grad, weight_grad) = B::lstm_sequence_backward(weight_hh, mask, packed, gates, grad);
-        for (node, grad) in ops.parents.into_iter().zip([input_grad, weight_grad]) {
+        let (weight_hh, mask, start_cell, packed, gates) = ops.state;
+        let (a, b, c) = B::lstm_sequence_backward(weight_hh, mask, start_cell, packed, gates, grad);
+        for (node, grad) in ops.parents.into_iter().zip([a, b, c]) {
             if let Some(node) = node {
                 grads.register::<B>(node.id, grad);
             }
@@ -202,13 +211,16 @@ impl<B: Backend + BaselineSequenceOps, C: CheckpointStrategy> BaselineSequenceOp
         input_current: FloatTensor<Self>,
         weight_hh: FloatTensor<Self>,
         mask: FloatTensor<Self>,
+        start_cell: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let guards = [input_current.node(), weight_hh.node()];
+        let guards = [input_current.node(), weight_hh.node(), start_cell.node()];
         let weight_hh = weight_hh.into_primitive();
         let mask = mask.into_primitive();
-        let (packed, gates) = B::lstm_sequence(input_current.into_primitive(), weight_hh.clone(), mask.clone());
+        let start_cell = start_cell.into_primitive();
+        let (packed, gates) =
+            B::lstm_sequence(input_current.into_primitive(), weight_hh.clone(), mask.clone(), start_cell.clone());
         let tracked = match LstmSequenceBackward.prepare::<C>(guards).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => prep.finish((weight_hh, mask, packed.clone(), gates.clone()), packed),
+            OpsKind::Tracked(prep) => prep.finish((weight_hh, mask, start_cell, packed.clone(), gates.clone()), packed),
             OpsKind::UnTracked(prep) => prep.finish(packed),
         };
         (tracked, Self::from_inner(gates))
@@ -218,18 +230,20 @@ impl<B: Backend + BaselineSequenceOps, C: CheckpointStrategy> BaselineSequenceOp
     fn lstm_sequence_backward(
         weight_hh: FloatTensor<Self>,
         mask: FloatTensor<Self>,
+        start_cell: FloatTensor<Self>,
         packed: FloatTensor<Self>,
         gates: FloatTensor<Self>,
         grad: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let (a, b) = B::lstm_sequence_backward(
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (a, b, c) = B::lstm_sequence_backward(
             weight_hh.into_primitive(),
             mask.into_primitive(),
+            start_cell.into_primitive(),
             packed.into_primitive(),
             gates.into_primitive(),
             grad.into_primitive(),
         );
-        (Self::from_inner(a), Self::from_inner(b))
+        (Self::from_inner(a), Self::from_inner(b), Self::from_inner(c))
     }
 }
 
@@ -254,14 +268,24 @@ pub fn rnn_sequence(
     ))
 }
 
-/// The fused LSTM on tensors: `[T,B,4H]` input current → `[2,T,B,H]` (hidden after the mask,
-/// then cell).
-pub fn lstm_sequence(input_current: Tensor<3>, weight_hh: Tensor<2>, mask: Option<Tensor<1>>) -> Tensor<4> {
-    let mask = mask_or_ones(mask, weight_hh.dims()[0], &weight_hh.device());
+/// The fused LSTM on tensors: `[T,B,4H]` input current and the start cell state `[B,H]`
+/// (`None`: zeros) → `[2,T,B,H]` (hidden after the mask, then cell). A start hidden state h₀
+/// enters as `h₀·W_hh` added to the first step's input current.
+pub fn lstm_sequence(
+    input_current: Tensor<3>,
+    weight_hh: Tensor<2>,
+    mask: Option<Tensor<1>>,
+    start_cell: Option<Tensor<2>>,
+) -> Tensor<4> {
+    let [_, batch, _] = input_current.dims();
+    let hidden = weight_hh.dims()[0];
+    let mask = mask_or_ones(mask, hidden, &weight_hh.device());
+    let start_cell = start_cell.unwrap_or_else(|| Tensor::zeros([batch, hidden], &weight_hh.device()));
     let (packed, _gates) = <Dispatch as BaselineSequenceOps>::lstm_sequence(
         input_current.into_dispatch(),
         weight_hh.into_dispatch(),
         mask.into_dispatch(),
+        start_cell.into_dispatch(),
     );
     Tensor::from_dispatch(packed)
 }

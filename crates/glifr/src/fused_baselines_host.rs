@@ -118,9 +118,9 @@ pub fn rnn_backward(
         if live > 0 {
             let mut delayed = Vec::with_capacity(live * count * hidden);
             let mut adjoints = Vec::with_capacity(live * count * hidden);
-            for t in delay..steps {
+            for (t, adjoint) in z_bar.iter().enumerate().skip(delay) {
                 delayed.extend_from_slice(part.block(output, hidden, 0, t - delay));
-                adjoints.extend_from_slice(&z_bar[t]);
+                adjoints.extend_from_slice(adjoint);
             }
             let rows_all = live * count;
             product(
@@ -136,15 +136,19 @@ pub fn rnn_backward(
     (input_grad, sum_parts(parts, hidden * hidden))
 }
 
-/// The LSTM forward: `input_current` `[T,B,4H]`, `weight_hh` `[H,4H]`, `mask` `[H]` →
-/// (`[2,T,B,H]`: p then c, and the activated gates `[T,B,4H]`).
+/// The LSTM forward: `input_current` `[T,B,4H]`, `weight_hh` `[H,4H]`, `mask` `[H]`, the start
+/// cell state `[B,H]` (zeros for the zero state) → (`[2,T,B,H]`: p then c, and the activated
+/// gates `[T,B,4H]`). A start hidden state enters through the input current (its only use is
+/// `h₀·W_hh` in the first step's gates).
 pub fn lstm_forward(
     shape: &BaselineShape,
     input_current: &[f32],
     weight_hh: &[f32],
     mask: &[f32],
+    start_cell: &[f32],
 ) -> (Vec<f32>, Vec<f32>) {
     let BaselineShape { steps, batch, hidden, .. } = *shape;
+    assert_eq!(start_cell.len(), batch * hidden, "start cell state size");
     let series = steps * batch * hidden;
     let mut packed = vec![0.0f32; 2 * series];
     let mut gates = vec![0.0f32; 4 * series];
@@ -159,7 +163,7 @@ pub fn lstm_forward(
         let part = PartRows::new(rows, batch, steps);
         let count = part.count;
         let w = MatRef::row_major(weight_hh, hidden, 4 * hidden);
-        let zero = vec![0.0f32; count * hidden];
+        let start = &start_cell[part.first * hidden..(part.first + count) * hidden];
         for t in 0..steps {
             let z = &mut *gates[t];
             z.copy_from_slice(part.block(input_current, 4 * hidden, 0, t));
@@ -167,7 +171,7 @@ pub fn lstm_forward(
                 product(serial, z, true, MatRef::row_major(&*p[t - 1], count, hidden), w);
             }
             let (c_past, c_now) = c.split_at_mut(t);
-            let c_before: &[f32] = if t > 0 { &*c_past[t - 1] } else { &zero };
+            let c_before: &[f32] = if t > 0 { &*c_past[t - 1] } else { start };
             let c_now = &mut *c_now[0];
             let p_now = &mut *p[t];
             for b in 0..count {
@@ -190,16 +194,19 @@ pub fn lstm_forward(
     (packed, gates)
 }
 
-/// LSTM gradients: of the input current `[T,B,4H]` and of `W_hh` `[H,4H]`, from the forward's
-/// packed p/c, its gates and the gradient into the packed output.
+/// LSTM gradients: of the input current `[T,B,4H]`, of `W_hh` `[H,4H]` and of the start cell
+/// state `[B,H]`, from the start cell state, the forward's packed p/c, its gates and the
+/// gradient into the packed output.
+#[allow(clippy::too_many_arguments)]
 pub fn lstm_backward(
     shape: &BaselineShape,
     weight_hh: &[f32],
     mask: &[f32],
+    start_cell: &[f32],
     packed: &[f32],
     gates: &[f32],
     grad: &[f32],
-) -> (Vec<f32>, Vec<f32>) {
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let BaselineShape { steps, batch, hidden, .. } = *shape;
     let four = 4 * hidden;
     let mut input_grad = vec![0.0f32; steps * batch * four];
@@ -211,13 +218,13 @@ pub fn lstm_backward(
         let part = PartRows::new(rows, batch, steps);
         let count = part.count;
         let w_t = MatRef::row_major(weight_hh, hidden, four).t();
-        let zero = vec![0.0f32; count * hidden];
+        let start = &start_cell[part.first * hidden..(part.first + count) * hidden];
         let mut hidden_sent = vec![0.0f32; count * hidden];
         let mut cell_carry = vec![0.0f32; count * hidden];
         for t in (0..steps).rev() {
             let gate = part.block(gates, four, 0, t);
             let c_now = part.block(packed, hidden, 1, t);
-            let c_prev = if t > 0 { part.block(packed, hidden, 1, t - 1) } else { &zero };
+            let c_prev = if t > 0 { part.block(packed, hidden, 1, t - 1) } else { start };
             let (g_p, g_c) = (part.block(grad, hidden, 0, t), part.block(grad, hidden, 1, t));
             let z = &mut *z_bar[t];
             for b in 0..count {
@@ -245,9 +252,9 @@ pub fn lstm_backward(
         if steps > 1 {
             let mut previous = Vec::with_capacity((steps - 1) * count * hidden);
             let mut adjoints = Vec::with_capacity((steps - 1) * count * four);
-            for t in 1..steps {
+            for (t, adjoint) in z_bar.iter().enumerate().skip(1) {
                 previous.extend_from_slice(part.block(packed, hidden, 0, t - 1));
-                adjoints.extend_from_slice(&z_bar[t]);
+                adjoints.extend_from_slice(adjoint);
             }
             let rows_all = (steps - 1) * count;
             product(
@@ -258,9 +265,16 @@ pub fn lstm_backward(
                 MatRef::row_major(&adjoints, rows_all, four),
             );
         }
-        weight_grad
+        // What the first step carried back is the start cell state's gradient.
+        (weight_grad, cell_carry)
     });
-    (input_grad, sum_parts(parts, hidden * four))
+    let mut start_grad = Vec::with_capacity(batch * hidden);
+    let mut weight_parts = Vec::with_capacity(parts.len());
+    for (weight, carry) in parts {
+        weight_parts.push(weight);
+        start_grad.extend(carry);
+    }
+    (input_grad, sum_parts(weight_parts, hidden * four), start_grad)
 }
 
 fn sum_parts(parts: Vec<Vec<f32>>, len: usize) -> Vec<f32> {

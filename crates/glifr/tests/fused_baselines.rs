@@ -196,7 +196,7 @@ fn rnn_backward_matches_finite_differences() {
 
 /// The LSTM operation's gradients against central differences, on a loss that reads the
 /// hidden state at every step and the cell state (so a gradient enters through c, as the end
-/// state of a segment does).
+/// state of a segment does), from a start cell state (whose gradient is checked too).
 #[test]
 fn lstm_backward_matches_finite_differences() {
     let device = Device::flex().autodiff();
@@ -204,15 +204,18 @@ fn lstm_backward_matches_finite_differences() {
     let (t, b, h) = (5, 2, 3);
     let input = Tensor::<2>::random([t * b, 4 * h], Distribution::Normal(0.0, 1.0), &device);
     let weight = Tensor::<2>::random([h, 4 * h], Distribution::Uniform(-1.0, 1.0), &device);
+    let start = Tensor::<2>::random([b, h], Distribution::Normal(0.0, 1.0), &device);
     let mask = Tensor::<1>::from_data(TensorData::from([1.0f32, 1.0, 0.0]), &device);
     let mix = Tensor::<4>::random([2, t, b, h], Distribution::Normal(0.0, 1.0), &device);
     let loss = |args: &[Tensor<2>]| {
-        let packed = lstm_sequence(args[0].clone().reshape([t, b, 4 * h]), args[1].clone(), Some(mask.clone()));
+        let input = args[0].clone().reshape([t, b, 4 * h]);
+        let packed = lstm_sequence(input, args[1].clone(), Some(mask.clone()), Some(args[2].clone()));
         (packed.sin() * mix.clone()).sum()
     };
-    let (x, w) = (input.clone().require_grad(), weight.clone().require_grad());
-    let grads = loss(&[x.clone(), w.clone()]).backward();
-    let analytic = [values(x.grad(&grads).unwrap()), values(w.grad(&grads).unwrap())];
-    let inputs = [(input, vec![t * b, 4 * h]), (weight, vec![h, 4 * h])];
+    let (x, w, c) = (input.clone().require_grad(), weight.clone().require_grad(), start.clone().require_grad());
+    let grads = loss(&[x.clone(), w.clone(), c.clone()]).backward();
+    let analytic = [values(x.grad(&grads).unwrap()), values(w.grad(&grads).unwrap()), values(c.grad(&grads).unwrap())];
+    assert!(analytic[2].iter().all(|g| *g != 0.0), "every start cell entry has a gradient");
+    let inputs = [(input, vec![t * b, 4 * h]), (weight, vec![h, 4 * h]), (start, vec![b, h])];
     check_fd(&inputs, &analytic, 3, |a| loss(a).into_scalar::<f64>(), &device);
 }
