@@ -567,10 +567,25 @@ impl Elm {
             && self.mlp.layers[1..].iter().all(|l| l.bias.is_some())
     }
 
-    /// The filtered-input path from the zero state as one fused operation: the memories
-    /// `[T,B,d_m]` (time-major) and the filtered input `[T,B,in]`, or `None` where the
-    /// step-by-step path must run.
-    fn run_fused(&self, input: &Tensor<3>) -> Option<(Tensor<3>, Tensor<3>)> {
+    /// Runs `[B,T,in]` from `start` (`None`: the zero state) and returns the state after the
+    /// last step: the fused operation where [`Self::takes_fused_path`], else [`Self::run`].
+    pub fn run_to_end(&self, input: Tensor<3>, start: Option<ElmState>) -> ElmState {
+        if let Some(run) = self.run_fused(&input, start.clone()) {
+            return run.end;
+        }
+        self.run(input, start, false).2
+    }
+
+    /// The filtered-input path as one fused operation, from the zero state or from `start`:
+    /// the memories `[T,B,d_m]` (time-major), the filtered input `[T,B,in]` (of this
+    /// segment's input alone) and the end state, or `None` where the step-by-step path must
+    /// run.
+    ///
+    /// A start trace s₀ is in branch space, and with one shared κ it only decays: the trace
+    /// after k steps is `drive(x̃_k) + κᵏ s₀`, so the first layer's input gains `κᵏ·(s₀ W₁ᵇ)`,
+    /// ordinary differentiable tensor code, and s₀'s gradient comes back through it. The start
+    /// memory goes into the operation, whose backward returns its gradient.
+    fn run_fused(&self, input: &Tensor<3>, start: Option<ElmState>) -> Option<FusedElmRun> {
         let device = input.device();
         if !self.takes_fused_path(&device) {
             return None;
@@ -594,22 +609,47 @@ impl Elm {
         if let Some(bias) = &first.bias {
             first_layer_input = first_layer_input + bias.val().reshape([1, 1, width]);
         }
+        // κᵏ for k = 1..T, by repeated f32 products as the step-by-step trace decays.
+        let mut power = 1.0f32;
+        let powers: Vec<f32> = (0..steps)
+            .map(|_| {
+                power *= kappa as f32;
+                power
+            })
+            .collect();
+        let (start_trace, start_memory) = match start {
+            Some(state) => (Some(state.trace), state.memory),
+            None => (None, Tensor::zeros([batch, self.memory_size()], &device)),
+        };
+        if let Some(trace) = &start_trace {
+            let decay =
+                Tensor::<1>::from_data(TensorData::new(powers.clone(), [steps]), &device).reshape([steps, 1, 1]);
+            let reached = trace.clone().matmul(weight.clone().narrow(0, 0, self.num_branch));
+            first_layer_input = first_layer_input + decay * reached.unsqueeze::<3>();
+        }
         let memory = elm_sequence(
             first_layer_input,
-            Tensor::zeros([batch, self.memory_size()], &device),
+            start_memory,
             weight.narrow(0, self.num_branch, self.memory_size()),
-            c.kappa_memory,
-            c.memory_gain,
+            c.kappa_memory.clone(),
+            c.memory_gain.clone(),
             layers,
             ElmScalars { widths, activation: self.mlp.activation },
         );
-        Some((memory, filtered))
+        let last_filtered = filtered.clone().narrow(0, steps - 1, 1).reshape([batch, features]);
+        let mut trace = Self::drive(&c, last_filtered);
+        if let Some(start) = start_trace {
+            trace = trace + start.mul_scalar(powers[steps - 1]);
+        }
+        let end =
+            ElmState { trace, memory: memory.clone().narrow(0, steps - 1, 1).reshape([batch, self.memory_size()]) };
+        Some(FusedElmRun { memory, filtered, end })
     }
 
     /// The readout at every step, `[B,T,in] → [B,T,out]` (the reference's `forward`).
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        if let Some((memory, _)) = self.run_fused(&input) {
-            return self.readout.forward(memory).swap_dims(0, 1);
+        if let Some(run) = self.run_fused(&input, None) {
+            return self.readout.forward(run.memory).swap_dims(0, 1);
         }
         let (memories, _, _) = self.run(input, None, false);
         self.readout.forward(Tensor::stack::<3>(memories, 1))
@@ -617,9 +657,8 @@ impl Elm {
 
     /// The readout at the last step only, `[B,out]`.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
-        if let Some((memory, _)) = self.run_fused(&input) {
-            let [steps, batch, size] = memory.dims();
-            return self.readout.forward(memory.narrow(0, steps - 1, 1).reshape([batch, size]));
+        if let Some(run) = self.run_fused(&input, None) {
+            return self.readout.forward(run.end.memory);
         }
         let (_, _, state) = self.run(input, None, false);
         self.readout.forward(state.memory)
@@ -627,7 +666,7 @@ impl Elm {
 
     /// Readout, memory and branch input at every step.
     pub fn forward_traced(&self, input: Tensor<3>) -> ElmTrace {
-        if let Some((memory, filtered)) = self.run_fused(&input) {
+        if let Some(FusedElmRun { memory, filtered, .. }) = self.run_fused(&input, None) {
             let [steps, batch, features] = filtered.dims();
             let c = self.coefficients();
             let branch = Self::drive(&c, filtered.reshape([steps * batch, features]));
@@ -638,6 +677,37 @@ impl Elm {
         let (memories, branches, _) = self.run(input, None, true);
         let memory = Tensor::stack::<3>(memories, 1);
         ElmTrace { output: self.readout.forward(memory.clone()), memory, branch: Tensor::stack::<3>(branches, 1) }
+    }
+}
+
+/// What the fused path of [`Elm::run_fused`] returns.
+struct FusedElmRun {
+    /// Memories `[T,B,d_m]`, time-major.
+    memory: Tensor<3>,
+    /// This segment's filtered input `[T,B,in]`, time-major (the start trace not included).
+    filtered: Tensor<3>,
+    /// The state after the last step.
+    end: ElmState,
+}
+
+impl fused::Recurrence for Elm {
+    type State = ElmState;
+
+    fn run_segment_to_end(&self, input: Tensor<3>, start: Option<ElmState>) -> ElmState {
+        self.run_to_end(input, start)
+    }
+
+    fn readout_end(&self, end: &ElmState) -> Tensor<2> {
+        self.readout.forward(end.memory.clone())
+    }
+
+    fn state_into_parts(state: ElmState) -> Vec<Tensor<3>> {
+        vec![state.trace.unsqueeze(), state.memory.unsqueeze()]
+    }
+
+    fn state_from_parts(parts: Vec<Tensor<3>>, _like: &ElmState) -> ElmState {
+        let [trace, memory]: [Tensor<3>; 2] = parts.try_into().expect("an ELM state has a trace and a memory");
+        ElmState { trace: trace.squeeze_dim(0), memory: memory.squeeze_dim(0) }
     }
 }
 

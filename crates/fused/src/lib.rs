@@ -10,11 +10,15 @@
 //! * [`host`]: moving a backend primitive to a host `Vec<f32>` and back, so the same CPU code
 //!   serves Flex and NdArray;
 //! * [`parallel`]: a batch split across threads for a whole sequence;
-//! * [`math`]: `exp` and the sigmoid in arithmetic that vectorises.
+//! * [`math`]: `exp` and the sigmoid in arithmetic that vectorises;
+//! * [`recurrence`]: the [`Recurrence`] trait every model family implements, so that
+//!   segmented recomputation runs any of them (fused where it can) through one seam.
 
 pub mod gemm;
 pub mod host;
 pub mod math;
 pub mod parallel;
+pub mod recurrence;
 
 pub use gemm::{MatRef, matmul, matmul_in_part, matmul_serial};
+pub use recurrence::Recurrence;

@@ -26,4 +26,4 @@ pub use glifr::{
     AfterSpikeCurrentParams, AscCoefficients, Glifr, GlifrConfig, GlifrState, MembraneLeakInit, StepCoefficients,
     resample_elements,
 };
-pub use network::{Cell, RecurrentNetwork, RecurrentNetworkConfig, Trace, delay_steps};
+pub use network::{Cell, NetworkState, RecurrentNetwork, RecurrentNetworkConfig, SegmentRun, Trace, delay_steps};

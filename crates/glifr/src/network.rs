@@ -26,7 +26,7 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::baselines::{Lstm, Rnn};
-use crate::fused::{GlifrScalars, fused_supported, glifr_sequence, pack_coefficients};
+use crate::fused::{GlifrScalars, fused_supported, glifr_sequence, glifr_sequence_from, pack_coefficients};
 use crate::fused_baselines::{lstm_sequence, rnn_sequence};
 use crate::glifr::Glifr;
 
@@ -164,15 +164,33 @@ impl RecurrentNetwork {
         self.fused && fused_supported(device) && (self.dropout.prob == 0.0 || !device.is_autodiff())
     }
 
-    /// The fused sequence over `[B,T,in]`: the rates after silencing and (GLIFR) the voltages,
-    /// time-major `[T,B,H]`, or `None` where the per-step path must run.
-    fn run_fused(&self, input: &Tensor<3>) -> Option<FusedRun> {
-        if !self.takes_fused_path(&input.device()) {
-            return None;
+    /// Steps of the past a segment's start must hold: the lateral input reaches back d steps
+    /// (GLIFR, RNN); the LSTM reads only the last h.
+    pub fn history_steps(&self) -> usize {
+        match self.cell {
+            Cell::Lstm(_) => 1,
+            _ => self.delay_steps.max(1),
         }
-        let time_major = input.clone().swap_dims(0, 1);
+    }
+
+    /// Runs `[B,T,in]` from `start` (`None`: the zero state, as every forward of the
+    /// reference): the post-processed rates of every new step, time-major `[T,B,H]`, (GLIFR)
+    /// the voltages, and the end state a next segment starts from. Fused where
+    /// [`Self::takes_fused_path`], step by step elsewhere; the same numbers either way.
+    pub fn run_segment(&self, input: Tensor<3>, start: Option<NetworkState>, keep_voltage: bool) -> SegmentRun {
+        if self.takes_fused_path(&input.device()) {
+            return self.run_fused(input, start);
+        }
+        self.run_stepwise(input, start, keep_voltage)
+    }
+
+    /// The fused path of [`Self::run_segment`] (its voltages are always there for GLIFR).
+    fn run_fused(&self, input: Tensor<3>, start: Option<NetworkState>) -> SegmentRun {
+        let [batch, steps, _] = input.dims();
+        let time_major = input.swap_dims(0, 1);
         let mask = self.silence_mask.clone();
-        Some(match &self.cell {
+        let history = self.history_steps();
+        match &self.cell {
             Cell::Glifr(cell) => {
                 let coefficients = cell.coefficients();
                 let scalars = GlifrScalars {
@@ -182,24 +200,71 @@ impl RecurrentNetwork {
                     i0: cell.i0,
                     v_reset: cell.v_reset,
                 };
-                let packed = glifr_sequence(
-                    cell.input_current(time_major),
-                    coefficients.weight_lat.clone(),
-                    pack_coefficients(&coefficients),
-                    mask,
-                    scalars,
-                );
-                FusedRun { rates: series(packed.clone(), 0), voltage: Some(series(packed, 1)) }
+                let current = cell.input_current(time_major);
+                let packed_coefficients = pack_coefficients(&coefficients);
+                let weight = coefficients.weight_lat.clone();
+                let (packed, prefix) = match start {
+                    None => (glifr_sequence(current, weight, packed_coefficients, mask, scalars), 0),
+                    Some(start) => {
+                        let start = start.packed_for_glifr(cell.num_ascs());
+                        (glifr_sequence_from(current, weight, packed_coefficients, mask, start, scalars), history)
+                    }
+                };
+                let total = prefix + steps;
+                let last = |k: usize, n: usize| packed.clone().narrow(0, k, n).narrow(1, total - 1, 1);
+                let ascs = cell.num_ascs();
+                let end = NetworkState {
+                    rates: last_steps(series(packed.clone(), 0), history),
+                    voltage: Some(last(1, 1).reshape([batch, cell.hidden_size()])),
+                    after_spike_currents: (ascs > 0).then(|| last(2, ascs).reshape([ascs, batch, cell.hidden_size()])),
+                    cell: None,
+                };
+                SegmentRun {
+                    rates: series(packed.clone(), 0).narrow(0, prefix, steps),
+                    voltage: Some(series(packed, 1).narrow(0, prefix, steps)),
+                    end,
+                }
             }
             Cell::Rnn(cell) => {
-                let rates = rnn_sequence(cell.input_current(time_major), cell.weight_lat.val(), mask, self.delay_steps);
-                FusedRun { rates, voltage: None }
+                let mut current = cell.input_current(time_major);
+                // The start's rates reach the first d steps only, through the lateral weights.
+                if let Some(start) = &start {
+                    let reached = self.delay_steps.min(steps);
+                    let lateral = start.rates.clone().narrow(0, 0, reached).matmul(cell.weight_lat.val().unsqueeze());
+                    current = current + pad_steps(lateral, steps);
+                }
+                let rates = rnn_sequence(current, cell.weight_lat.val(), mask, self.delay_steps);
+                let all = match start {
+                    Some(start) => Tensor::cat(vec![start.rates, rates.clone()], 0),
+                    None => rates.clone(),
+                };
+                let end = NetworkState {
+                    rates: last_steps(all, history),
+                    voltage: None,
+                    after_spike_currents: None,
+                    cell: None,
+                };
+                SegmentRun { rates, voltage: None, end }
             }
             Cell::Lstm(cell) => {
-                let packed = lstm_sequence(cell.input_current(time_major), cell.weight_hh.val(), mask);
-                FusedRun { rates: series(packed, 0), voltage: None }
+                let mut current = cell.input_current(time_major);
+                let mut start_cell = None;
+                // h₀ only enters the first step's gates, as h₀·W_hh; c₀ goes into the operation.
+                if let Some(start) = start {
+                    current = current + pad_steps(start.rates.matmul(cell.weight_hh.val().unsqueeze()), steps);
+                    start_cell = start.cell;
+                }
+                let packed = lstm_sequence(current, cell.weight_hh.val(), mask, start_cell);
+                let rates = series(packed.clone(), 0);
+                let end = NetworkState {
+                    rates: rates.clone().narrow(0, steps - 1, 1),
+                    voltage: None,
+                    after_spike_currents: None,
+                    cell: Some(series(packed, 1).narrow(0, steps - 1, 1).reshape([batch, cell.hidden_size()])),
+                };
+                SegmentRun { rates, voltage: None, end }
             }
-        })
+        }
     }
 
     /// Dropout, then the silencing mask: what feeds back and what is read out.
@@ -211,87 +276,97 @@ impl RecurrentNetwork {
         }
     }
 
-    /// Runs the recurrence over `[B,T,in]` and returns the post-processed rates of every step
-    /// (and, for GLIFR and when asked, the voltages).
-    fn run(&self, input: Tensor<3>, keep_voltage: bool) -> (Vec<Tensor<2>>, Vec<Tensor<2>>) {
+    /// The per-step path of [`Self::run_segment`]: the reference the fused one is tested
+    /// against.
+    fn run_stepwise(&self, input: Tensor<3>, start: Option<NetworkState>, keep_voltage: bool) -> SegmentRun {
         let [batch, steps, _] = input.dims();
         let device = input.device();
         let h = self.hidden_size();
         let zeros = Tensor::<2>::zeros([batch, h], &device);
-        let mut rates: Vec<Tensor<2>> = Vec::with_capacity(steps);
+        let history = self.history_steps();
+        // `rates` holds the start's steps first (`prefix` of them), then every new step's.
+        let prefix = if start.is_some() { history } else { 0 };
+        let mut rates: Vec<Tensor<2>> = Vec::with_capacity(prefix + steps);
+        if let Some(start) = &start {
+            rates.extend(start.rates.clone().split(1, 0).into_iter().map(|r| r.squeeze_dim::<2>(0)));
+        }
         let mut voltages = Vec::new();
-        let delayed = |rates: &Vec<Tensor<2>>, t: usize, d: usize| {
+        let delayed = |rates: &Vec<Tensor<2>>, d: usize| {
+            let t = rates.len();
             if t >= d { rates[t - d].clone() } else { zeros.clone() }
         };
+        let mut end =
+            NetworkState { rates: zeros.clone().unsqueeze(), voltage: None, after_spike_currents: None, cell: None };
         match &self.cell {
             Cell::Glifr(cell) => {
                 let mut state = cell.zero_state(batch, &device);
+                if let Some(start) = start {
+                    state.voltage = start.voltage.expect("a GLIFR start holds the voltage");
+                    state.after_spike_currents = start.after_spike_currents;
+                }
                 let coefficients = cell.coefficients();
-                for (t, x) in split_steps(input).into_iter().enumerate() {
+                for x in split_steps(input) {
                     let current = cell.input_current(x);
-                    let lateral = delayed(&rates, t, self.delay_steps);
-                    let previous = delayed(&rates, t, 1);
+                    let (lateral, previous) = (delayed(&rates, self.delay_steps), delayed(&rates, 1));
                     state = cell.step_with(&coefficients, current, lateral, previous, state);
                     if keep_voltage {
                         voltages.push(state.voltage.clone());
                     }
                     rates.push(self.post_process(state.firing.clone()));
                 }
+                end.voltage = Some(state.voltage);
+                end.after_spike_currents = state.after_spike_currents;
             }
             Cell::Rnn(cell) => {
-                for (t, x) in split_steps(input).into_iter().enumerate() {
-                    let lateral = delayed(&rates, t, self.delay_steps);
+                for x in split_steps(input) {
+                    let lateral = delayed(&rates, self.delay_steps);
                     rates.push(self.post_process(cell.step(cell.input_current(x), lateral)));
                 }
             }
             Cell::Lstm(cell) => {
-                let mut memory = zeros.clone();
-                for (t, x) in split_steps(input).into_iter().enumerate() {
-                    let hidden = delayed(&rates, t, 1);
+                let mut memory = start.and_then(|s| s.cell).unwrap_or_else(|| zeros.clone());
+                for x in split_steps(input) {
+                    let hidden = delayed(&rates, 1);
                     let next = cell.step(cell.input_current(x), hidden, memory);
                     memory = next.cell;
                     rates.push(self.post_process(next.hidden));
                 }
+                end.cell = Some(memory);
             }
         }
-        (rates, voltages)
+        let kept = rates.len().min(history);
+        let mut last: Vec<Tensor<2>> = vec![zeros; history - kept];
+        last.extend(rates[rates.len() - kept..].iter().cloned());
+        end.rates = Tensor::stack(last, 0);
+        let rates = Tensor::stack::<3>(rates.split_off(prefix), 0);
+        let voltage = (!voltages.is_empty()).then(|| Tensor::stack::<3>(voltages, 0));
+        SegmentRun { rates, voltage, end }
     }
 
     /// The readout at every step, `[B,T,in] → [B,T,out]`.
     pub fn forward(&self, input: Tensor<3>) -> Tensor<3> {
-        if let Some(run) = self.run_fused(&input) {
-            return self.readout.forward(run.rates).swap_dims(0, 1);
-        }
-        let (rates, _) = self.run(input, false);
-        self.readout.forward(Tensor::stack::<3>(rates, 1))
+        let run = self.run_segment(input, None, false);
+        self.readout.forward(run.rates).swap_dims(0, 1)
     }
 
     /// The readout at the last step only, `[B,out]`: what classification losses use. Same
     /// value as `forward(x)[:, -1]`, without reading out the other steps.
     pub fn forward_last(&self, input: Tensor<3>) -> Tensor<2> {
-        if let Some(run) = self.run_fused(&input) {
-            let [steps, batch, hidden] = run.rates.dims();
-            return self.readout.forward(run.rates.narrow(0, steps - 1, 1).reshape([batch, hidden]));
-        }
-        let (mut rates, _) = self.run(input, false);
-        let last = rates.pop().expect("a sequence of at least one step");
-        self.readout.forward(last)
+        let end = self.run_segment(input, None, false).end;
+        self.readout_end(&end)
+    }
+
+    /// The readout of the last step from an end state, `[B,out]`.
+    pub fn readout_end(&self, end: &NetworkState) -> Tensor<2> {
+        let [steps, batch, hidden] = end.rates.dims();
+        self.readout.forward(end.rates.clone().narrow(0, steps - 1, 1).reshape([batch, hidden]))
     }
 
     /// Readout, rates and (for GLIFR) voltage at every step.
     pub fn forward_traced(&self, input: Tensor<3>) -> Trace {
-        if let Some(run) = self.run_fused(&input) {
-            let rates = run.rates.swap_dims(0, 1);
-            let voltage = run.voltage.map(|v| v.swap_dims(0, 1));
-            return Trace { output: self.readout.forward(rates.clone()), rates, voltage };
-        }
-        let (rates, voltages) = self.run(input, true);
-        let rates = Tensor::stack::<3>(rates, 1);
-        Trace {
-            output: self.readout.forward(rates.clone()),
-            rates,
-            voltage: (!voltages.is_empty()).then(|| Tensor::stack::<3>(voltages, 1)),
-        }
+        let run = self.run_segment(input, None, true);
+        let rates = run.rates.swap_dims(0, 1);
+        Trace { output: self.readout.forward(rates.clone()), rates, voltage: run.voltage.map(|v| v.swap_dims(0, 1)) }
     }
 
     /// Parameters that train (what the paper's parameter counts count): everything but the
@@ -306,12 +381,111 @@ impl RecurrentNetwork {
     }
 }
 
-/// What a fused sequence returns, time-major.
-struct FusedRun {
-    /// Rates after dropout-free post-processing (the mask), `[T,B,H]`.
-    rates: Tensor<3>,
-    /// GLIFR voltages `[T,B,H]`.
-    voltage: Option<Tensor<3>>,
+impl fused::Recurrence for RecurrentNetwork {
+    type State = NetworkState;
+
+    fn run_segment_to_end(&self, input: Tensor<3>, start: Option<NetworkState>) -> NetworkState {
+        self.run_segment(input, start, false).end
+    }
+
+    fn readout_end(&self, end: &NetworkState) -> Tensor<2> {
+        RecurrentNetwork::readout_end(self, end)
+    }
+
+    fn state_into_parts(state: NetworkState) -> Vec<Tensor<3>> {
+        state.into_parts()
+    }
+
+    fn state_from_parts(parts: Vec<Tensor<3>>, like: &NetworkState) -> NetworkState {
+        NetworkState::from_parts(parts, like)
+    }
+}
+
+/// Where a segment of a sequence starts, or ends: everything the next step reads of the past.
+/// Segmented recomputation stores one per segment and passes gradients back through it.
+#[derive(Clone, Debug)]
+pub struct NetworkState {
+    /// The last P post-processed rates `[P,B,H]`, oldest first, zeros before the sequence's
+    /// first step; P = [`RecurrentNetwork::history_steps`] (the delay d; 1 for the LSTM).
+    pub rates: Tensor<3>,
+    /// GLIFR: the voltage V `[B,H]`.
+    pub voltage: Option<Tensor<2>>,
+    /// GLIFR with ASCs: the after-spike currents `[A,B,H]`.
+    pub after_spike_currents: Option<Tensor<3>>,
+    /// LSTM: the cell state c `[B,H]`.
+    pub cell: Option<Tensor<2>>,
+}
+
+impl NetworkState {
+    /// The state's tensors, in a fixed order (rates, then whichever others it holds).
+    pub fn into_parts(self) -> Vec<Tensor<3>> {
+        let mut parts = vec![self.rates];
+        parts.extend(self.voltage.map(|v| v.unsqueeze::<3>()));
+        parts.extend(self.after_spike_currents);
+        parts.extend(self.cell.map(|c| c.unsqueeze::<3>()));
+        parts
+    }
+
+    /// Puts [`Self::into_parts`]'s tensors back in the shape of `like`.
+    pub fn from_parts(parts: Vec<Tensor<3>>, like: &NetworkState) -> Self {
+        let mut parts = parts.into_iter();
+        let mut next = || parts.next().expect("as many parts as the state has");
+        let rates = next();
+        let squeeze = |t: Tensor<3>| t.squeeze_dim::<2>(0);
+        NetworkState {
+            rates,
+            voltage: like.voltage.as_ref().map(|_| squeeze(next())),
+            after_spike_currents: like.after_spike_currents.as_ref().map(|_| next()),
+            cell: like.cell.as_ref().map(|_| squeeze(next())),
+        }
+    }
+
+    /// The start the fused GLIFR operation takes, `[2+A, P, B, H]`: the rates at every step,
+    /// V and I_j at the last (the operation reads no earlier V or I_j).
+    fn packed_for_glifr(self, ascs: usize) -> Tensor<4> {
+        let [steps, batch, hidden] = self.rates.dims();
+        let device = self.rates.device();
+        let mut last = vec![self.voltage.expect("a GLIFR start holds the voltage").unsqueeze::<3>()];
+        if ascs > 0 {
+            last.push(self.after_spike_currents.expect("a GLIFR start with ASCs holds them"));
+        }
+        let mut rest = Tensor::cat(last, 0).unsqueeze_dim::<4>(1);
+        if steps > 1 {
+            rest = Tensor::cat(vec![Tensor::zeros([1 + ascs, steps - 1, batch, hidden], &device), rest], 1);
+        }
+        Tensor::cat(vec![self.rates.unsqueeze::<4>(), rest], 0)
+    }
+}
+
+/// What [`RecurrentNetwork::run_segment`] returns.
+#[derive(Clone, Debug)]
+pub struct SegmentRun {
+    /// Post-processed rates of every new step, time-major `[T,B,H]`.
+    pub rates: Tensor<3>,
+    /// GLIFR voltages `[T,B,H]` (the per-step path keeps them only when asked).
+    pub voltage: Option<Tensor<3>>,
+    /// The state after the last step.
+    pub end: NetworkState,
+}
+
+/// The last `steps` steps of a time-major `[T,B,H]` series, zeros in front where T is shorter.
+fn last_steps(series: Tensor<3>, steps: usize) -> Tensor<3> {
+    let [total, batch, hidden] = series.dims();
+    if total >= steps {
+        return series.narrow(0, total - steps, steps);
+    }
+    let device = series.device();
+    Tensor::cat(vec![Tensor::zeros([steps - total, batch, hidden], &device), series], 0)
+}
+
+/// `[k,B,X]` followed by zeros to `[T,B,X]`.
+fn pad_steps(head: Tensor<3>, steps: usize) -> Tensor<3> {
+    let [k, batch, width] = head.dims();
+    if k == steps {
+        return head;
+    }
+    let device = head.device();
+    Tensor::cat(vec![head, Tensor::zeros([steps - k, batch, width], &device)], 0)
 }
 
 /// Series `k` of a fused sequence's packed `[K,T,B,H]` output, as `[T,B,H]`.

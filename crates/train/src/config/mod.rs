@@ -218,8 +218,8 @@ impl RunConfig {
         if let Some(k) = t.recompute_segment {
             ensure!(k > 0, "`training.recompute_segment` must be at least 1");
             ensure!(
-                m.kind == ModelKind::Elm && self.task.is_classification(),
-                "`training.recompute_segment` applies to an ELM classifying on the last step"
+                self.task.is_classification(),
+                "`training.recompute_segment` applies to a model classifying on the last step (this task is not a classification)"
             );
         }
         let (input, output) = self.task.io_sizes();

@@ -54,8 +54,8 @@ pub struct TrainingConfig {
     #[serde(default = "one_usize")]
     pub checkpoint_every: usize,
     /// Backpropagate through time by recomputation in segments of this many steps: memory
-    /// `O(T/K + K)` instead of `O(T)` for about one extra forward pass, same gradients (ELM
-    /// classifiers only; Path-X needs it). Absent: plain BPTT.
+    /// `O(T/K + K)` instead of `O(T)` for about one extra forward pass, same gradients (any
+    /// model classifying on the last step; Path-X needs it). Absent: plain BPTT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recompute_segment: Option<usize>,
     /// Threads each training and evaluation batch is split across, each training part with
