@@ -567,6 +567,14 @@ impl Elm {
             && self.mlp.layers[1..].iter().all(|l| l.bias.is_some())
     }
 
+    /// Bytes the fused operation keeps for its backward pass over `batch` sequences of `steps`
+    /// steps: the memories and every MLP layer's pre-activation at every step (f32). Burn's
+    /// graph keeps the input projection beside it.
+    pub fn fused_kept_bytes(&self, batch: usize, steps: usize) -> usize {
+        let widths: usize = self.mlp.layers.iter().map(|l| l.weight.dims()[1]).sum();
+        4 * steps * batch * (self.memory_size() + widths)
+    }
+
     /// Runs `[B,T,in]` from `start` (`None`: the zero state) and returns the state after the
     /// last step: the fused operation where [`Self::takes_fused_path`], else [`Self::run`].
     pub fn run_to_end(&self, input: Tensor<3>, start: Option<ElmState>) -> ElmState {

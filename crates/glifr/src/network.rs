@@ -173,6 +173,19 @@ impl RecurrentNetwork {
         }
     }
 
+    /// Bytes the fused operation keeps for its backward pass over `batch` sequences of `steps`
+    /// steps (f32): GLIFR its rates, voltages and after-spike currents; the RNN its rates; the
+    /// LSTM h, c and the four activated gates. Burn's graph keeps the input projection beside
+    /// it.
+    pub fn fused_kept_bytes(&self, batch: usize, steps: usize) -> usize {
+        let series = match &self.cell {
+            Cell::Glifr(cell) => 2 + cell.num_ascs(),
+            Cell::Rnn(_) => 1,
+            Cell::Lstm(_) => 2 + 4,
+        };
+        4 * series * steps * batch * self.hidden_size()
+    }
+
     /// Runs `[B,T,in]` from `start` (`None`: the zero state, as every forward of the
     /// reference): the post-processed rates of every new step, time-major `[T,B,H]`, (GLIFR)
     /// the voltages, and the end state a next segment starts from. Fused where

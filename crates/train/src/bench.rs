@@ -46,6 +46,13 @@ pub struct BenchReport {
     pub gflops_per_second: f64,
     /// Peak resident memory of the process (Linux), MiB.
     pub peak_rss_mib: Option<f64>,
+    /// What the fused operation keeps for the backward pass of one training step, MiB
+    /// (the whole sequence, or one segment with `recompute_segment`); absent on the per-step
+    /// path, whose activations live in Burn's graph.
+    pub fused_kept_mib: Option<f64>,
+    /// The GEMM crate's speed on this step's own products (`--gemm-floor`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gemm_floor: Option<GemmFloor>,
     /// Steps per recomputed BPTT segment, if any.
     pub recompute_segment: Option<usize>,
     /// Threads each batch was split across (`training.threads`).
@@ -67,14 +74,64 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The floating-point operations of one training step, from the shapes alone.
-///
-/// Counted: every matrix product of the forward pass, `2·m·k·n` for an `m×k` by `k×n`
-/// product, at the sizes the model really multiplies (GLIFR's and the RNN's lateral product
-/// only for the steps that have a delayed source, `T − d`; an LSTM's recurrent product for
-/// `T − 1` steps; an ELM's MLP at every step; the readout at every step, or at the last one
-/// for a classification). The backward pass is counted as twice the forward's products (a
-/// gradient for each factor), the usual estimate, so a step is 3× the forward. Elementwise
+/// One matrix product of a training step's forward pass: `count` times an `m×k` by `k×n`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Product {
+    /// Rows of the left factor.
+    pub m: usize,
+    /// Inner size.
+    pub k: usize,
+    /// Columns of the right factor.
+    pub n: usize,
+    /// How many times per forward pass.
+    pub count: usize,
+}
+
+/// The matrix products of one forward pass, at the sizes the model really multiplies:
+/// the input projection over all steps at once; GLIFR's and the RNN's lateral product only for
+/// the steps that have a delayed source, `T − d`; an LSTM's recurrent product for `T − 1`
+/// steps; an ELM's routing (Branch-ELM) and MLP at every step; the readout at every step, or
+/// at the last one for a classification.
+pub fn forward_products(
+    model: &crate::config::ModelConfig,
+    batch: usize,
+    steps: usize,
+    classification: bool,
+) -> Vec<Product> {
+    use crate::config::ModelKind;
+    let (b, t) = (batch, steps);
+    let input = model.input_size.unwrap_or(0);
+    let output = model.output_size.unwrap_or(0);
+    let h = model.hidden_size;
+    let product = |m, k, n, count| Product { m, k, n, count };
+    let readout = if classification { product(b, h, output, 1) } else { product(b * t, h, output, 1) };
+    let mut products = match model.kind {
+        ModelKind::Glifr | ModelKind::Rnn => {
+            let delay = glifr::delay_steps(model.synaptic_delay_ms, model.dt());
+            vec![product(b * t, input, h, 1), product(b, h, h, t.saturating_sub(delay))]
+        }
+        ModelKind::Lstm => vec![product(b * t, input, 4 * h, 1), product(b, h, 4 * h, t.saturating_sub(1))],
+        ModelKind::Elm => {
+            let e = model.elm_options();
+            let branches = e.num_branch.unwrap_or(input);
+            let hidden = e.mlp_hidden_size.unwrap_or(2 * h);
+            let mut widths = vec![branches + h];
+            widths.extend(std::iter::repeat_n(hidden, e.mlp_layers));
+            widths.push(h);
+            let mut products: Vec<Product> = widths.windows(2).map(|w| product(b, w[0], w[1], t)).collect();
+            if e.num_branch.is_some() {
+                products.push(product(b * t, input, branches, 1));
+            }
+            products
+        }
+    };
+    products.push(readout);
+    products
+}
+
+/// The floating-point operations of one training step, from the shapes alone: `2·m·k·n` for
+/// each of [`forward_products`], and the backward pass counted as twice the forward's products
+/// (a gradient for each factor), the usual estimate, so a step is 3× the forward. Elementwise
 /// work (sigmoids, traces, the optimiser) is not counted: it is O(B·T·H) beside the products'
 /// O(B·T·H²).
 pub fn training_step_flops(
@@ -83,31 +140,53 @@ pub fn training_step_flops(
     steps: usize,
     classification: bool,
 ) -> f64 {
-    use crate::config::ModelKind;
-    let (b, t) = (batch as f64, steps as f64);
-    let input = model.input_size.unwrap_or(0) as f64;
-    let output = model.output_size.unwrap_or(0) as f64;
-    let h = model.hidden_size as f64;
-    let readout = |width: f64| 2.0 * b * width * output * if classification { 1.0 } else { t };
-    let forward = match model.kind {
-        ModelKind::Glifr | ModelKind::Rnn => {
-            let delay = glifr::delay_steps(model.synaptic_delay_ms, model.dt()) as f64;
-            2.0 * b * t * input * h + 2.0 * b * (t - delay).max(0.0) * h * h + readout(h)
-        }
-        ModelKind::Lstm => 2.0 * b * t * input * 4.0 * h + 2.0 * b * (t - 1.0).max(0.0) * h * 4.0 * h + readout(h),
-        ModelKind::Elm => {
-            let e = model.elm_options();
-            let branches = e.num_branch.unwrap_or(model.input_size.unwrap_or(0)) as f64;
-            let hidden = e.mlp_hidden_size.unwrap_or(2 * model.hidden_size) as f64;
-            let mut widths = vec![branches + h];
-            widths.extend(std::iter::repeat_n(hidden, e.mlp_layers));
-            widths.push(h);
-            let mlp: f64 = widths.windows(2).map(|w| w[0] * w[1]).sum();
-            let routed = if e.num_branch.is_some() { input * branches } else { 0.0 };
-            2.0 * b * t * (mlp + routed) + readout(h)
-        }
-    };
+    let forward: f64 = forward_products(model, batch, steps, classification)
+        .iter()
+        .map(|p| 2.0 * (p.m * p.k * p.n * p.count) as f64)
+        .sum();
     3.0 * forward
+}
+
+/// What the GEMM crate the fused operations multiply with reaches on a step's own products:
+/// each of [`forward_products`] timed on its own (fastest of `rounds`), its count times, and
+/// the sum tripled as the FLOPs are. The step can be no faster than this; `gflops` is the
+/// rate it runs at.
+#[derive(Clone, Debug, Serialize)]
+pub struct GemmFloor {
+    /// Seconds of one training step's products at the GEMM crate's speed.
+    pub seconds: f64,
+    /// The FLOPs over those seconds, GFLOP/s.
+    pub gflops_per_second: f64,
+}
+
+/// Times [`forward_products`] with [`fused::matmul`] (threaded as the crate decides).
+pub fn gemm_floor(products: &[Product], rounds: usize) -> GemmFloor {
+    let mut seconds = 0.0;
+    let mut flops = 0.0;
+    for p in products {
+        let lhs: Vec<f32> = (0..p.m * p.k).map(|i| ((i % 17) as f32 - 8.0) * 0.01).collect();
+        let rhs: Vec<f32> = (0..p.k * p.n).map(|i| ((i % 13) as f32 - 6.0) * 0.01).collect();
+        let mut dst = vec![0.0f32; p.m * p.n];
+        // Enough repetitions that a small product's time is measurable.
+        let reps = (1usize << 22).div_ceil((p.m * p.k * p.n).max(1)).clamp(1, p.count.max(1));
+        let mut best = f64::INFINITY;
+        for _ in 0..rounds.max(1) {
+            let start = Instant::now();
+            for _ in 0..reps {
+                fused::matmul(
+                    &mut dst,
+                    false,
+                    fused::MatRef::row_major(&lhs, p.m, p.k),
+                    fused::MatRef::row_major(&rhs, p.k, p.n),
+                );
+            }
+            best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+        }
+        std::hint::black_box(&dst);
+        seconds += 3.0 * best * p.count as f64;
+        flops += 3.0 * 2.0 * (p.m * p.k * p.n * p.count) as f64;
+    }
+    GemmFloor { seconds, gflops_per_second: flops / seconds.max(1e-12) / 1e9 }
 }
 
 /// One model being benchmarked: its optimiser and its step times.
@@ -115,6 +194,7 @@ struct Bencher {
     model: crate::model::Model,
     optimizer: ModuleOptimizer,
     recurrence: String,
+    kept_bytes: Option<usize>,
     times: Vec<f64>,
 }
 
@@ -144,17 +224,20 @@ pub fn bench(
         let per_step = build_model(&unfused, config.seed, &device)?.load_record(model.clone().into_record());
         benchers.push(per_step);
     }
+    let batch = batch_size.unwrap_or(config.training.batch_size);
+    let seq_len = config.task.sequence_length();
+    // With recomputation only one segment's activations are kept at a time.
+    let kept_steps = recompute_segment.map_or(seq_len, |k| k.min(seq_len));
     let mut benchers: Vec<Bencher> = benchers
         .into_iter()
         .map(|model| Bencher {
+            kept_bytes: model.fused_kept_bytes(&device, batch, kept_steps),
             recurrence: model.execution_path(&device),
             model,
             optimizer: crate::optim::optimizer(config.training.optimizer),
             times: Vec::with_capacity(steps),
         })
         .collect();
-    let batch = batch_size.unwrap_or(config.training.batch_size);
-    let seq_len = config.task.sequence_length();
     let input = Tensor::<3>::random([batch, seq_len, input_size], Distribution::Normal(0.0, 1.0), &device);
     let target = if config.task.is_classification() {
         BatchTarget::Classes(Tensor::<1, Int>::random([batch], Distribution::Uniform(0.0, output_size as f64), &device))
@@ -201,6 +284,8 @@ pub fn bench(
             flops_per_step: flops,
             gflops_per_second: flops / mean / 1e9,
             peak_rss_mib: peak_rss_mib(),
+            fused_kept_mib: bencher.kept_bytes.map(|b| b as f64 / (1024.0 * 1024.0)),
+            gemm_floor: None,
             recompute_segment,
             threads: config.training.threads,
             unfused: None,
@@ -274,4 +359,44 @@ pub fn bench_data(config: &RunConfig, device: Option<&str>, limit: Option<usize>
         epoch_seconds: split_items as f64 / rate,
         peak_rss_mib: peak_rss_mib(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small GLIFR on line MNIST's shapes (T 28, 28 inputs, 10 classes): the FLOP count
+    /// by hand, what the fused operation keeps (rates, voltages and 2 currents: 4 series of
+    /// T·B·H f32), one segment's worth of it with recomputation, the per-step comparison, and
+    /// a GEMM floor over the same products.
+    #[test]
+    fn report_counts_flops_kept_activations_and_the_gemm_floor() {
+        let mut config = RunConfig::from_toml(crate::config::DEFAULT_CONFIG, "default").unwrap();
+        config.model.hidden_size = 8;
+        let model = config.resolved_model();
+        let delay = glifr::delay_steps(model.synaptic_delay_ms, model.dt());
+        assert!(delay >= 1 && delay < 28);
+        let (b, t, h) = (3.0, 28.0, 8.0);
+        let forward = 2.0 * b * t * 28.0 * h + 2.0 * b * (t - delay as f64) * h * h + 2.0 * b * h * 10.0;
+        let report = bench(&config, Some("flex"), 1, 0, Some(3), true).unwrap();
+        assert_eq!(report.flops_per_step, 3.0 * forward);
+        let kept = 4.0 * 4.0 * t * b * h / (1024.0 * 1024.0);
+        assert_eq!(report.fused_kept_mib, Some(kept));
+        let unfused = report.unfused.as_ref().expect("--compare-unfused times the per-step path");
+        assert_eq!(unfused.fused_kept_mib, None);
+        assert!(unfused.recurrence.starts_with("per-step"), "{}", unfused.recurrence);
+        assert!(report.speedup_over_unfused.is_some_and(|s| s > 0.0));
+
+        let floor = gemm_floor(&forward_products(&model, 3, 28, true), 2);
+        assert!(floor.seconds > 0.0 && floor.gflops_per_second > 0.0);
+        let rate = report.flops_per_step / floor.seconds / 1e9;
+        assert!(
+            (rate - floor.gflops_per_second).abs() <= 1e-9 * rate,
+            "the floor's rate is the step's FLOPs over its time"
+        );
+
+        config.training.recompute_segment = Some(7);
+        let report = bench(&config, Some("flex"), 1, 0, Some(3), false).unwrap();
+        assert_eq!(report.fused_kept_mib, Some(kept * 7.0 / 28.0));
+    }
 }

@@ -166,6 +166,10 @@ enum Command {
         /// report the ratio.
         #[arg(long)]
         compare_unfused: bool,
+        /// Also time the GEMM crate alone on the step's own matrix products (the floor the
+        /// step cannot beat) and report its GFLOP/s beside the step's.
+        #[arg(long)]
+        gemm_floor: bool,
         /// Device override.
         #[arg(long)]
         device: Option<String>,
@@ -409,7 +413,17 @@ fn run(cli: Cli) -> Result<()> {
                 train::grads::grads_command(&checkpoint, &input, &labels, &out, &choice.autodiff_device(), &options)?;
             println!("loss {:.6}, {} gradients → {}", result.loss, result.gradients.len(), out.display());
         }
-        Command::Bench { config, steps, warmup, batch_size, recompute_segment, threads, compare_unfused, device } => {
+        Command::Bench {
+            config,
+            steps,
+            warmup,
+            batch_size,
+            recompute_segment,
+            threads,
+            compare_unfused,
+            gemm_floor,
+            device,
+        } => {
             if steps == 0 {
                 bail!("--steps must be at least 1");
             }
@@ -422,7 +436,14 @@ fn run(cli: Cli) -> Result<()> {
                 config.training.threads = n;
                 config.validate().context("--threads")?;
             }
-            let report = train::bench::bench(&config, device.as_deref(), steps, warmup, batch_size, compare_unfused)?;
+            let mut report =
+                train::bench::bench(&config, device.as_deref(), steps, warmup, batch_size, compare_unfused)?;
+            if gemm_floor {
+                let model = config.resolved_model();
+                let classification = config.task.is_classification();
+                let products = train::bench::forward_products(&model, report.batch_size, report.steps, classification);
+                report.gemm_floor = Some(train::bench::gemm_floor(&products, 5));
+            }
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::BenchData { config, limit, device } => {

@@ -113,6 +113,15 @@ impl Model {
         }
     }
 
+    /// Bytes the fused operation keeps for its backward pass (see each model's
+    /// `fused_kept_bytes`), or `None` where the recurrence runs step by step on `device`.
+    pub fn fused_kept_bytes(&self, device: &Device, batch: usize, steps: usize) -> Option<usize> {
+        match self {
+            Model::Recurrent(n) => n.takes_fused_path(device).then(|| n.fused_kept_bytes(batch, steps)),
+            Model::Elm(e) => e.takes_fused_path(device).then(|| e.fused_kept_bytes(batch, steps)),
+        }
+    }
+
     /// How the recurrence runs on `device`: `"fused"` (one operation per sequence) or
     /// `"per-step (…why…)"`. Training and `info` print it, so a slow path is never silent.
     pub fn execution_path(&self, device: &Device) -> String {
