@@ -162,7 +162,7 @@ enum Command {
         /// Split each batch across this many threads (overrides `training.threads`).
         #[arg(long)]
         threads: Option<usize>,
-        /// Also time the per-step path (`model.fused = false`), one step of each in turn, and
+        /// Also time the per-step path (`model.fused = false`), right after the fused one (each with its own warm-up), and
         /// report the ratio.
         #[arg(long)]
         compare_unfused: bool,
