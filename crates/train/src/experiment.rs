@@ -160,6 +160,11 @@ pub struct ExperimentOptions {
     pub models: Option<Vec<String>>,
     /// Override of `training.epochs` (the paper's count otherwise).
     pub epochs: Option<usize>,
+    /// Override of `training.batch_size` (the batch question of issue 21: the authors ran 2
+    /// DDP replicas of 256, so perhaps 512 in all).
+    pub batch_size: Option<usize>,
+    /// Override of `training.threads` (with batch 512 and 2 threads: two replicas of 256).
+    pub threads: Option<usize>,
     /// Where the runs and the tables go.
     pub out: PathBuf,
     /// Override of the MNIST data folder.
@@ -231,6 +236,12 @@ pub fn trial_config(variant: &Variant, trial: usize, options: &ExperimentOptions
     if let Some(epochs) = options.epochs {
         ensure!(epochs > 0, "--epochs must be at least 1");
         config.training.epochs = epochs;
+    }
+    if let Some(batch) = options.batch_size {
+        config.training.batch_size = batch;
+    }
+    if let Some(threads) = options.threads {
+        config.training.threads = threads;
     }
     if let (Some(dir), TaskConfig::Mnist { data_dir, .. }) = (&options.data_dir, &mut config.task) {
         *data_dir = dir.clone();
@@ -449,6 +460,8 @@ mod tests {
             first_trial: 0,
             models: None,
             epochs: None,
+            batch_size: None,
+            threads: None,
             out: out.into(),
             data_dir: None,
             device: None,
@@ -490,6 +503,12 @@ mod tests {
         assert_eq!(c.model.het_source.as_deref(), Some(out.join("lheta-trial3").as_path()));
         let TaskConfig::Mnist { data_dir, .. } = &c.task else { panic!("not mnist") };
         assert_eq!(data_dir, Path::new("/data/mnist"));
+        assert_eq!((c.training.batch_size, c.training.threads), (256, 1), "the shipped config's batch");
+        (o.batch_size, o.threads) = (Some(512), Some(2));
+        let c = trial_config(rheta, 3, &o).unwrap();
+        assert_eq!((c.training.batch_size, c.training.threads), (512, 2));
+        o.threads = Some(0);
+        assert!(trial_config(rheta, 3, &o).unwrap_err().to_string().contains("built-in config of rheta"));
     }
 
     #[test]

@@ -208,6 +208,12 @@ enum Command {
         /// Epochs per run (default: the paper's, from the configs).
         #[arg(long)]
         epochs: Option<usize>,
+        /// Batch size of every run (default: the configs').
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Threads each batch is split across (`training.threads`; default: the configs').
+        #[arg(long)]
+        threads: Option<usize>,
         /// Folder of the runs and tables (default: runs/<table>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -453,7 +459,18 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Gen(GenCommand::Pathfinder(args)) => train::generate::gen_pathfinder(&args)?,
         Command::Gen(GenCommand::ShdSynth(args)) => train::generate::gen_shd_synth(&args)?,
-        Command::Experiment { table, trials, first_trial, models, epochs, out, data_dir, device } => {
+        Command::Experiment {
+            table,
+            trials,
+            first_trial,
+            models,
+            epochs,
+            batch_size,
+            threads,
+            out,
+            data_dir,
+            device,
+        } => {
             use train::experiment::{ExperimentOptions, Table, run_experiment};
             let table = match table {
                 TableArg::Lmnist => Table::Lmnist,
@@ -466,6 +483,8 @@ fn run(cli: Cli) -> Result<()> {
                 first_trial,
                 models,
                 epochs,
+                batch_size,
+                threads,
                 out: out.clone(),
                 data_dir,
                 device,
