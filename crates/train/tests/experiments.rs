@@ -19,6 +19,8 @@ fn options(out: &Path, epochs: usize) -> ExperimentOptions {
         first_trial: 0,
         models: Some(vec!["rheta".into()]),
         epochs: Some(epochs),
+        batch_size: None,
+        threads: None,
         out: out.into(),
         data_dir: None,
         device: Some("flex".into()),
