@@ -47,10 +47,10 @@ def run(cmd, cwd=ROOT):
     return out.stdout
 
 
-def ours(args, config, batch, steps):
-    report = json.loads(run([args.neurozoo, "bench", "--config", config, "--batch-size", str(batch),
-                             "--steps", str(steps), "--warmup", "2", "--device", "flex"]))
-    return report["mean_step_seconds"], report["gflops_per_second"], report.get("peak_rss_mib"), report["recurrence"]
+def ours(args, config, batch, steps, floor=False):
+    cmd = [args.neurozoo, "bench", "--config", config, "--batch-size", str(batch), "--steps", str(steps),
+           "--warmup", "2", "--device", "flex"] + (["--gemm-floor"] if floor else [])
+    return json.loads(run(cmd))
 
 
 def reference(args, family, case):
@@ -85,24 +85,30 @@ def main():
         if args.only and name not in args.only:
             continue
         samples = {"ours": [], "torch": [], "jax": []}
-        for _ in range(args.rounds):
-            t, gflops, rss, path = ours(args, config, batch, steps)
+        floor = None
+        for i in range(args.rounds):
+            report = ours(args, config, batch, steps, floor=(i == 0))
+            floor = report.get("gemm_floor") or floor
+            t, rss, path = report["mean_step_seconds"], report.get("peak_rss_mib"), report["recurrence"]
+            flops = report["flops_per_step"]
             samples["ours"].append(t)
             rt, rrss = reference(args, family, ref_case)
             samples["torch"].append(rt)
             if not args.no_jax and jax_case is not None:
                 samples["jax"].append(jax(jax_case))
         med = {k: statistics.median(v) if v else None for k, v in samples.items()}
-        row = dict(case=name, ours=med["ours"], torch=med["torch"], jax=med["jax"], gflops=gflops, rss=rss,
-                   torch_rss=rrss, recurrence=path)
+        row = dict(case=name, ours=med["ours"], torch=med["torch"], jax=med["jax"], gflops=flops / med["ours"] / 1e9,
+                   rss=rss, torch_rss=rrss, recurrence=path, floor_s=floor["seconds"],
+                   floor_gflops=floor["gflops_per_second"])
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
-    print("| case | neurozoo | GFLOP/s | peak RSS | PyTorch | ratio | JAX | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | neurozoo | GFLOP/s | peak RSS | PyTorch | ratio | JAX | ratio | GEMM floor | GFLOP/s | ours/floor |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         jax_cells = f"{r['jax']:.3f} s | **{r['jax'] / r['ours']:.2f}×**" if r["jax"] else "– | –"
         print(f"| {r['case']} | {r['ours']:.3f} s | {r['gflops']:.1f} | {r['rss']:.0f} MiB | {r['torch']:.3f} s "
-              f"| **{r['torch'] / r['ours']:.2f}×** | {jax_cells} |")
+              f"| **{r['torch'] / r['ours']:.2f}×** | {jax_cells} | {r['floor_s']:.3f} s | {r['floor_gflops']:.0f} "
+              f"| {r['ours'] / r['floor_s']:.1f}× |")
 
 
 if __name__ == "__main__":
