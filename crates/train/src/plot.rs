@@ -76,6 +76,14 @@ fn panel_with<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    // Only finite points are drawn: an inf or NaN loss (a diverged run) would make the axis
+    // range infinite, and plotters then never finishes computing its key points.
+    let series: Vec<Series> = series
+        .iter()
+        .map(|(name, pts, color)| {
+            (name.clone(), pts.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect(), *color)
+        })
+        .collect();
     let points = series.iter().flat_map(|(_, p, _)| p.iter());
     let (mut x_max, mut y_min, mut y_max) = (if integer_x { 1.0f64 } else { 0.0 }, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in points {
@@ -83,8 +91,8 @@ where
         y_min = y_min.min(y);
         y_max = y_max.max(y);
     }
-    if !y_min.is_finite() {
-        (y_min, y_max) = (0.0, 1.0);
+    if !y_min.is_finite() || !(y_max - y_min).is_finite() {
+        (y_min, y_max) = if y_min.is_finite() { (y_min.max(-1e300), y_max.min(1e300)) } else { (0.0, 1.0) };
     }
     let pad = ((y_max - y_min) * 0.05).max(1e-6);
     let mut chart = ChartBuilder::on(area)
@@ -102,7 +110,7 @@ where
         })
         .draw()
         .map_err(|e| anyhow!("{e:?}"))?;
-    for (name, pts, color) in series {
+    for (name, pts, color) in &series {
         if pts.is_empty() {
             continue;
         }
@@ -249,6 +257,33 @@ pub fn f_i_curves(path: &Path, currents: &[f64], rates: &[Vec<f64>], labels: &[u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A diverged run (losses inf, −inf and NaN among finite ones, and one near f64::MAX)
+    /// still gets its plot, in bounded time: plotters used to spin forever on an infinite axis.
+    #[test]
+    fn non_finite_losses_are_left_out_not_hung_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let losses = [0.9, f64::INFINITY, f64::NAN, 1e307, f64::NEG_INFINITY];
+        let records: Vec<EpochRecord> = losses
+            .iter()
+            .enumerate()
+            .map(|(i, &loss)| EpochRecord {
+                epoch: i + 1,
+                train_loss: loss,
+                train_accuracy: Some(0.5),
+                test_loss: Some(f64::NAN),
+                test_accuracy: None,
+                seconds: 1.0,
+            })
+            .collect();
+        let path = dir.path().join("curves.png");
+        let (done, finished) = std::sync::mpsc::channel();
+        let target = path.clone();
+        std::thread::spawn(move || done.send(learning_curves(&target, &records, "diverged").is_ok()));
+        let ok = finished.recv_timeout(std::time::Duration::from_secs(60)).expect("the plot finishes within a minute");
+        assert!(ok, "the plot is drawn");
+        assert_eq!(&std::fs::read(&path).unwrap()[1..4], b"PNG");
+    }
 
     #[test]
     fn draws_a_png_with_text() {

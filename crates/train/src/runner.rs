@@ -360,7 +360,13 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             let b = batch.input.dims()[0];
             let (loss_value, correct, grads) =
                 crate::data_parallel::training_step(&model, &batch, t.recompute_segment, t.threads);
-            ensure!(loss_value.is_finite(), "the training loss became {loss_value} in epoch {epoch}");
+            ensure!(
+                loss_value.is_finite(),
+                "the training loss became {loss_value} in epoch {epoch}, batch {} of {batches_per_epoch}: training stopped \
+                 (the learning rate {} may be too large); the last checkpoint, if any, stays `latest`",
+                i + 1,
+                t.learning_rate
+            );
             let step = (epoch - 1) * batches_per_epoch + i;
             model = optimizer.step(learning_rate(t.lr_schedule, t.learning_rate, step, total_batches), model, grads);
             totals.loss += loss_value * b as f64;

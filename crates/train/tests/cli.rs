@@ -401,3 +401,31 @@ fn grads_writes_the_reference_gradients_under_the_authors_names() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_grads_match_case(&tmp.path().join("elm-grads"), &elm_case);
 }
+
+/// A run whose loss diverges (learning rate 1e20) stops at the batch where the loss stops
+/// being finite, with a one-line error naming the epoch and batch, in seconds (it used to hang
+/// in the plot after epoch 1).
+#[test]
+fn a_diverging_run_stops_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"
+name = "diverges"
+runs_dir = "runs"
+[model]
+kind = "glifr"
+hidden_size = 8
+[task]
+kind = "sine"
+steps = 20
+[training]
+epochs = 50
+batch_size = 6
+learning_rate = 1e20
+eval_batch_size = 6
+"#;
+    std::fs::write(dir.path().join("run.toml"), config).unwrap();
+    let started = std::time::Instant::now();
+    let o = neurozoo(&["train", "--config", "run.toml"], dir.path());
+    assert_clean_failure(&o, &["training loss became", "epoch", "batch", "learning rate"]);
+    assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
+}
