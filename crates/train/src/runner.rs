@@ -208,7 +208,14 @@ pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
         return Ok(None);
     }
     let name = std::fs::read_to_string(&latest).with_context(|| format!("cannot read {}", latest.display()))?;
-    let dir = run_dir.join("checkpoints").join(name.trim());
+    let name = name.trim();
+    // Confined to the run: one folder name under checkpoints/, never a path out of it.
+    ensure!(
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']),
+        "{} names {name:?}; expected the name of a checkpoint folder beside it (like `epoch-0003`)",
+        latest.display()
+    );
+    let dir = run_dir.join("checkpoints").join(name);
     ensure!(dir.is_dir(), "{} names {}, which does not exist", latest.display(), dir.display());
     Ok(Some(dir))
 }
@@ -322,6 +329,16 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             (model, records, state.epoch + 1, state.elapsed_seconds)
         }
         _ => {
+            // Epochs on disk without a readable `latest` must not be trained over.
+            let metrics = run_dir.join("metrics.csv");
+            let trained = if metrics.is_file() { read_metrics(&metrics).map_or(1, |r| r.len()) } else { 0 };
+            ensure!(
+                trained == 0,
+                "{} records {trained} trained epoch(s) but {} has no checkpoint named by `latest`; \
+                 restore checkpoints/latest, or move the run away to start it again",
+                metrics.display(),
+                run_dir.join("checkpoints").display()
+            );
             if options.resume && !options.quiet {
                 eprintln!("no checkpoint in {}; starting from scratch", run_dir.display());
             }

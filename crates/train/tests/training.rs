@@ -87,6 +87,18 @@ fn loss_falls_and_resume_is_exact() {
     }
     assert_eq!(resumed.test.accuracy, full.test.accuracy);
 
+    // `checkpoints/latest` is confined to the run, and a run whose `latest` is gone is not
+    // trained over from scratch.
+    let latest = runs.path().join("resumed/checkpoints/latest");
+    let resume = TrainOptions { resume: true, quiet: true, ..Default::default() };
+    std::fs::write(&latest, "../../full/checkpoints/epoch-0003").unwrap();
+    let err = format!("{:#}", train(&first, &resume).unwrap_err());
+    assert!(err.contains("latest") && err.contains("expected the name of a checkpoint folder"), "{err}");
+    std::fs::remove_file(&latest).unwrap();
+    let err = format!("{:#}", train(&first, &resume).unwrap_err());
+    assert!(err.contains("3 trained epoch(s)") && err.contains("metrics.csv"), "{err}");
+    assert_eq!(read_metrics(&runs.path().join("resumed/metrics.csv")).unwrap().len(), 3, "nothing overwritten");
+
     het_init_draws_only_values_of_the_trained_source(&config("het", runs.path(), 1), &dir);
     silencing_ends_at_the_readout_bias(&dir, accuracy);
 
