@@ -111,6 +111,9 @@ enum Command {
         /// Also write the ELM memory [B,T,d_m] here.
         #[arg(long)]
         memory: Option<PathBuf>,
+        /// Overwrite output files that exist.
+        #[arg(long)]
+        force: bool,
         /// Device (default: wgpu when compiled in, else flex).
         #[arg(long)]
         device: Option<String>,
@@ -408,9 +411,10 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Predict { checkpoint, input, output, voltage, memory, device } => {
+        Command::Predict { checkpoint, input, output, voltage, memory, force, device } => {
             let choice = DeviceChoice::resolve(device.as_deref(), None)?;
-            train::predict::predict(&checkpoint, &input, &output, voltage.as_deref(), memory.as_deref(), choice)?;
+            let (voltage, memory) = (voltage.as_deref(), memory.as_deref());
+            train::predict::predict(&checkpoint, &input, &output, voltage, memory, force, choice)?;
         }
         Command::Grads { checkpoint, input, labels, out, per_step, force, device } => {
             let choice = DeviceChoice::resolve(device.as_deref(), None)?;

@@ -15,14 +15,30 @@ use crate::runner::{Evaluation, evaluate};
 /// Runs the model in `checkpoint` on `input` (`[B,T,in]` float32) and writes the readout of
 /// every step (`[B,T,out]`) to `output`, and when asked the GLIFR voltage (`[B,T,H]`) to
 /// `voltage` and the ELM memory (`[B,T,d_m]`) to `memory`.
+#[allow(clippy::too_many_arguments)]
 pub fn predict(
     checkpoint: &Path,
     input: &Path,
     output: &Path,
     voltage: Option<&Path>,
     memory: Option<&Path>,
+    force: bool,
     device: DeviceChoice,
 ) -> Result<()> {
+    // Nothing the user had is lost: never the input, and no existing file without --force.
+    let outputs: Vec<&Path> = std::iter::once(output).chain(voltage).chain(memory).collect();
+    for (i, path) in outputs.iter().enumerate() {
+        let same_as = |other: &Path| {
+            *path == other || matches!((path.canonicalize(), other.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        };
+        ensure!(!same_as(input), "{} is the input; write the prediction to another file", path.display());
+        ensure!(
+            !outputs[..i].iter().any(|other| same_as(other)),
+            "{} is given for two outputs; name each its own file",
+            path.display()
+        );
+        ensure!(force || !path.exists(), "{} exists; pass --force to overwrite it", path.display());
+    }
     let device = device.device();
     let dir = resolve_checkpoint(checkpoint)?;
     let (saved, network) = load_checkpoint(&dir, &device)?;

@@ -103,6 +103,21 @@ fn bad_inputs_give_clear_errors() {
         .success()
     );
 
+    // Outputs never replace the input, nor an existing file without --force.
+    std::fs::copy(case.join("x.npy"), tmp.path().join("good.npy")).unwrap();
+    let predict = |output: &str, extra: &[&str]| {
+        let mut args = vec!["predict", "--checkpoint", "model", "--input", "good.npy", "--output", output];
+        args.extend_from_slice(extra);
+        neurozoo(&args, tmp.path())
+    };
+    assert_clean_failure(&predict("good.npy", &[]), &["good.npy is the input"]);
+    assert_clean_failure(&predict("./good.npy", &["--force"]), &["is the input"]);
+    assert_clean_failure(&predict("p.npy", &["--voltage", "p.npy"]), &["two outputs"]);
+    assert!(predict("p.npy", &[]).status.success());
+    assert_clean_failure(&predict("p.npy", &[]), &["p.npy exists", "--force"]);
+    assert!(predict("p.npy", &["--force"]).status.success());
+    assert_eq!(read_npy(&tmp.path().join("good.npy")).unwrap().shape, read_npy(&case.join("x.npy")).unwrap().shape);
+
     // Wrong input width.
     let x = tmp.path().join("x.npy");
     write_npy(&x, &[1, 5, 99], &vec![0.0; 5 * 99]).unwrap();
