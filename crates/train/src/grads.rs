@@ -170,13 +170,7 @@ pub fn grads_command(
     device: &Device,
     options: &GradsOptions,
 ) -> Result<LossGradients> {
-    if out.exists() {
-        ensure!(out.is_dir(), "{} exists and is not a folder", out.display());
-        let occupied = std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?.next();
-        if occupied.is_some() && !options.force {
-            bail!("{} already holds files; pass --force to overwrite them", out.display());
-        }
-    }
+    crate::fsutil::ensure_output_folder(out, options.force)?;
     let dir = resolve_checkpoint(checkpoint)?;
     let (saved, model) = load_checkpoint(&dir, device)?;
     let model = if options.per_step { model.with_fused(false) } else { model };

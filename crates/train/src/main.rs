@@ -93,6 +93,9 @@ enum Command {
         /// Output checkpoint directory.
         #[arg(long)]
         out: PathBuf,
+        /// Write into `--out` even if it holds files.
+        #[arg(long)]
+        force: bool,
     },
     /// Run a model on a float32 array [B,T,in] and write the readout of every step [B,T,out].
     Predict {
@@ -380,7 +383,8 @@ fn run(cli: Cli) -> Result<()> {
             let evaluation = train::predict::eval_run(&run, device.as_deref())?;
             println!("{}", serde_json::to_string_pretty(&evaluation)?);
         }
-        Command::Import { from: ImportFormat::Elmneuron, checkpoint, hparams, config, elm_version, out } => {
+        Command::Import { from: ImportFormat::Elmneuron, checkpoint, hparams, config, elm_version, out, force } => {
+            train::fsutil::ensure_output_folder(&out, force)?;
             if hparams.is_some() {
                 bail!("--hparams belongs to --from glifs-asc; an elmneuron model takes --config model_config.json");
             }
@@ -397,7 +401,8 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Import { from: ImportFormat::GlifsAsc, checkpoint, hparams, config, elm_version, out } => {
+        Command::Import { from: ImportFormat::GlifsAsc, checkpoint, hparams, config, elm_version, out, force } => {
+            train::fsutil::ensure_output_folder(&out, force)?;
             if config.is_some() || elm_version.is_some() {
                 bail!("--config and --elm-version belong to --from elmneuron");
             }

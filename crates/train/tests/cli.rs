@@ -103,6 +103,15 @@ fn bad_inputs_give_clear_errors() {
         .success()
     );
 
+    // An import never replaces a folder that holds files (a run's checkpoint) without --force.
+    let import_again = |extra: &[&str]| {
+        let mut args = vec!["import", "--from", "glifs-asc", "--checkpoint", ckpt.to_str().unwrap(), "--out", "model"];
+        args.extend_from_slice(extra);
+        neurozoo(&args, tmp.path())
+    };
+    assert_clean_failure(&import_again(&[]), &["model already holds files", "--force"]);
+    assert!(import_again(&["--force"]).status.success());
+
     // Outputs never replace the input, nor an existing file without --force.
     std::fs::copy(case.join("x.npy"), tmp.path().join("good.npy")).unwrap();
     let predict = |output: &str, extra: &[&str]| {
