@@ -220,6 +220,21 @@ pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
     Ok(Some(dir))
 }
 
+/// Removes a run folder on drop while `armed`: [`train`] arms it for a folder it creates and
+/// disarms it at the first checkpoint.
+struct FreshRunFolder {
+    dir: PathBuf,
+    armed: bool,
+}
+
+impl Drop for FreshRunFolder {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// Options of `neurozoo train` beyond the config.
 #[derive(Clone, Debug, Default)]
 pub struct TrainOptions {
@@ -345,6 +360,9 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             (build_model(&model_config, config.seed, &device)?, Vec::new(), 1, 0.0)
         }
     };
+    // A run folder this call creates is removed again if the run fails before its first
+    // checkpoint, so a failed start leaves no half-made run behind (only `config.toml`).
+    let mut fresh_run = FreshRunFolder { dir: run_dir.clone(), armed: !run_dir.exists() };
     std::fs::create_dir_all(&run_dir).with_context(|| format!("cannot create {}", run_dir.display()))?;
     write_atomic(&config_path, config_text.as_bytes())?;
     if !options.quiet {
@@ -424,6 +442,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
             // The checkpoint rebuilds the model at the σ_V it was trained and evaluated with.
             let saved_config = crate::config::ModelConfig { sigma_v, sigma_v_anneal_to: None, ..model_config.clone() };
             write_checkpoint(&run_dir, epoch, elapsed, &saved_config, &model, &optimizer)?;
+            fresh_run.armed = false;
             write_metrics(&run_dir.join("metrics.csv"), &records)?;
             if let Err(e) = crate::plot::learning_curves(&run_dir.join("learning_curves.png"), &records, &config.name) {
                 eprintln!("warning: could not draw the learning curves: {e:#}");

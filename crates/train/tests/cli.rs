@@ -451,5 +451,17 @@ eval_batch_size = 6
     let started = std::time::Instant::now();
     let o = neurozoo(&["train", "--config", "run.toml"], dir.path());
     assert_clean_failure(&o, &["training loss became", "epoch", "batch", "learning rate"]);
+    // Epoch 1 (one batch) was finite and is checkpointed; that checkpoint stays `latest`.
+    assert!(stderr(&o).contains("epoch 2"), "{}", stderr(&o));
+    let latest = std::fs::read_to_string(dir.path().join("runs/diverges/checkpoints/latest")).unwrap();
+    assert_eq!(latest.trim(), "epoch-0001");
+
+    // The same run checkpointing every 5 epochs fails before its first checkpoint: it leaves
+    // no folder behind.
+    let early = config.replace("diverges", "early") + "checkpoint_every = 5\n";
+    std::fs::write(dir.path().join("early.toml"), early).unwrap();
+    let o = neurozoo(&["train", "--config", "early.toml"], dir.path());
+    assert_clean_failure(&o, &["training loss became"]);
+    assert!(!dir.path().join("runs/early").exists(), "a failed start leaves its folder");
     assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
 }
