@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 
 use crate::config::RunConfig;
@@ -65,6 +65,11 @@ pub fn read_model_input(path: &Path, inputs: usize, device: &Device) -> Result<T
         x.shape
     );
     let shape = [x.shape[0], x.shape[1], x.shape[2]];
+    // A NaN or inf input gives NaN outputs everywhere it reaches: refuse it where it enters.
+    if let Some(i) = x.data.iter().position(|v| !v.is_finite()) {
+        let (b, t, k) = (i / (shape[1] * shape[2]), (i / shape[2]) % shape[1], i % shape[2]);
+        bail!("{} holds {} at [{b}, {t}, {k}]; inputs must be finite numbers", path.display(), x.data[i]);
+    }
     Ok(Tensor::from_data(TensorData::new(x.data, shape), device))
 }
 

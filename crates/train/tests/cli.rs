@@ -137,6 +137,14 @@ fn bad_inputs_give_clear_errors() {
     assert_clean_failure(&o, &["x.npy", "[1, 5, 99]", "expects [batch, steps,"]);
     assert!(!tmp.path().join("y.npy").exists());
 
+    // A NaN inside an otherwise good input is named with its index.
+    let mut values = read_npy(&case.join("x.npy")).unwrap();
+    values.data[values.shape[2] + 1] = f32::NAN;
+    write_npy(&tmp.path().join("nan.npy"), &values.shape, &values.data).unwrap();
+    let o = neurozoo(&["predict", "--checkpoint", "model", "--input", "nan.npy", "--output", "n.npy"], tmp.path());
+    assert_clean_failure(&o, &["nan.npy holds NaN at [0, 1, 1]", "finite"]);
+    assert!(!tmp.path().join("n.npy").exists());
+
     // Truncated input file.
     std::fs::write(&x, b"\x93NUMPY").unwrap();
     let o = neurozoo(
