@@ -240,7 +240,15 @@ impl StateDict {
         let t = self.remove(key)?;
         ensure!(t.shape == shape, "{}: `{key}` has shape {:?}, expected {shape:?}", self.origin, t.shape);
         match t.values {
-            StoredValues::Float(v) => Ok(v),
+            StoredValues::Float(v) => {
+                // A NaN weight makes every prediction it reaches NaN: refuse it on import. An
+                // infinity can be meant: the authors' vanilla-v1 reference model stores
+                // `_proto_tau_m` = inf (a τ_m at its upper bound through the sigmoid).
+                if let Some(i) = v.iter().position(|x| x.is_nan()) {
+                    bail!("{}: `{key}` holds NaN at flat index {i}; weights must be numbers", self.origin);
+                }
+                Ok(v)
+            }
             StoredValues::Integer(_) => {
                 bail!("{}: `{key}` holds integers; expected floating-point values", self.origin)
             }

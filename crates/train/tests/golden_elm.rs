@@ -134,6 +134,8 @@ fn import_errors_are_clear() {
     assert!(e.contains("missing `w_y.bias`") && e.contains("missing-key.pt"), "{e}");
     let e = err(&fixtures.join("elm-bad/wrong-shape.pt"), &config, None);
     assert!(e.contains("`_proto_w_s` has shape [19], expected [20]"), "{e}");
+    let e = err(&fixtures.join("elm-bad/nan-weight.pt"), &config, None);
+    assert!(e.contains("`_proto_w_s` holds NaN at flat index 3") && e.contains("nan-weight.pt"), "{e}");
     let e = err(&fixtures.join("elm-bad/index-out-of-range.pt"), &config, None);
     assert!(e.contains("input_to_synapse_indices") && e.contains("0..9"), "{e}");
     let good = fixtures.join("elm/random-routing-v1/model_state.pt");
