@@ -19,6 +19,7 @@ pub fn read_npy(path: &Path) -> Result<Array> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let file =
         npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    declared_size_fits(path, file.shape(), bytes.len())?;
     if file.order() != npyz::Order::C {
         bail!("{}: Fortran-order arrays are not supported; save with np.ascontiguousarray", path.display());
     }
@@ -33,12 +34,27 @@ pub fn read_npy(path: &Path) -> Result<Array> {
     Ok(Array { shape, data })
 }
 
+/// A header's shape must describe no more elements than the file has bytes (each element
+/// takes at least one): a forged shape like (2⁶², 2⁶², 4) would otherwise overflow or ask for
+/// exabytes before a single value is read.
+fn declared_size_fits(path: &Path, shape: &[u64], file_bytes: usize) -> Result<()> {
+    let count = shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
+    match count {
+        Some(n) if n <= file_bytes as u64 => Ok(()),
+        _ => bail!(
+            "{}: the header declares shape {shape:?}, more values than the file's {file_bytes} bytes hold",
+            path.display()
+        ),
+    }
+}
+
 /// Reads class labels `[B]`: integers of any width, or floats holding whole numbers (the golden
 /// cases store them as float32). Rejects fractional, negative or non-finite values.
 pub fn read_class_labels(path: &Path) -> Result<Vec<i64>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let file =
         npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
+    declared_size_fits(path, file.shape(), bytes.len())?;
     let shape: Vec<u64> = file.shape().to_vec();
     if shape.len() != 1 {
         bail!("{}: labels must be one-dimensional [batch], found shape {shape:?}", path.display());
@@ -97,6 +113,26 @@ mod tests {
         assert!(e.contains("a.npy"), "{e}");
         std::fs::write(&path, b"hello").unwrap();
         assert!(format!("{:#}", read_npy(&path).unwrap_err()).contains("not a valid .npy"));
+
+        // A forged header shape (2⁶², 2⁶², 4): refused before anything is allocated. The new
+        // shape takes the place of header padding, so the header keeps its length.
+        write_npy(&path, &[2, 1, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        // The dict after the 10-byte preamble (magic, version, header length).
+        let header = String::from_utf8(bytes[10..header_end].to_vec()).unwrap();
+        let start = header.find("'shape': (").unwrap() + "'shape': ".len();
+        let end = start + header[start..].find(')').unwrap() + 1;
+        let forged = "(4611686018427387904, 4611686018427387904, 4)";
+        let grown = forged.len() - (end - start);
+        let header = format!("{}{forged}{}", &header[..start], &header[end..]).replacen(&" ".repeat(grown), "", 1);
+        assert_eq!(header.len(), header_end - 10, "{header:?}");
+        bytes.splice(10..header_end, header.bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let e = format!("{:#}", read_npy(&path).unwrap_err());
+        assert!(e.contains("a.npy") && e.contains("more values than the file"), "{e}");
+        let e = format!("{:#}", read_class_labels(&path).unwrap_err());
+        assert!(e.contains("more values than the file"), "{e}");
     }
 
     fn write_typed<T: npyz::Serialize + npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
