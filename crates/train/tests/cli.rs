@@ -435,8 +435,8 @@ fn grads_writes_the_reference_gradients_under_the_authors_names() {
 }
 
 /// A run whose loss diverges (learning rate 1e20) stops at the batch where the loss stops
-/// being finite, with a one-line error naming the epoch and batch, in seconds (it used to hang
-/// in the plot after epoch 1).
+/// being finite, with a one-line error naming the epoch and batch (it used to hang in the plot
+/// after epoch 1; `plot`'s own test bounds that in time).
 #[test]
 fn a_diverging_run_stops_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -456,7 +456,6 @@ learning_rate = 1e20
 eval_batch_size = 6
 "#;
     std::fs::write(dir.path().join("run.toml"), config).unwrap();
-    let started = std::time::Instant::now();
     let o = neurozoo(&["train", "--config", "run.toml"], dir.path());
     assert_clean_failure(&o, &["training loss became", "epoch", "batch", "learning rate"]);
     // Epoch 1 (one batch) was finite and is checkpointed; that checkpoint stays `latest`.
@@ -471,5 +470,4 @@ eval_batch_size = 6
     let o = neurozoo(&["train", "--config", "early.toml"], dir.path());
     assert_clean_failure(&o, &["training loss became"]);
     assert!(!dir.path().join("runs/early").exists(), "a failed start leaves its folder");
-    assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
 }
