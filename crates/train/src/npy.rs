@@ -17,9 +17,9 @@ pub struct Array {
 /// Reads an `.npy` file of f32 (or f64, converted) values in C order.
 pub fn read_npy(path: &Path) -> Result<Array> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    header_size_fits(path, &bytes)?;
     let file =
         npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
-    declared_size_fits(path, file.shape(), bytes.len())?;
     if file.order() != npyz::Order::C {
         bail!("{}: Fortran-order arrays are not supported; save with np.ascontiguousarray", path.display());
     }
@@ -37,6 +37,26 @@ pub fn read_npy(path: &Path) -> Result<Array> {
 /// A header's shape must describe no more elements than the file has bytes (each element
 /// takes at least one): a forged shape like (2⁶², 2⁶², 4) would otherwise overflow or ask for
 /// exabytes before a single value is read.
+/// Checked before npyz parses the file: npyz multiplies the shape itself, which overflows.
+fn header_size_fits(path: &Path, bytes: &[u8]) -> Result<()> {
+    match header_shape(bytes) {
+        Some(shape) => declared_size_fits(path, &shape, bytes.len()),
+        None => Ok(()), // not a readable header: npyz names the problem
+    }
+}
+
+/// The `shape` tuple of a `.npy` header, if the header can be read as text.
+fn header_shape(bytes: &[u8]) -> Option<Vec<u64>> {
+    let (start, len) = match bytes.get(6)? {
+        1 => (10usize, u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?]) as usize),
+        _ => (12, u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize),
+    };
+    let header = std::str::from_utf8(bytes.get(start..start.checked_add(len)?)?).ok()?;
+    let after = &header[header.find("'shape'")?..];
+    let tuple = &after[after.find('(')? + 1..after.find(')')?];
+    tuple.split(',').map(str::trim).filter(|d| !d.is_empty()).map(|d| d.parse().ok()).collect()
+}
+
 fn declared_size_fits(path: &Path, shape: &[u64], file_bytes: usize) -> Result<()> {
     let count = shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
     match count {
@@ -52,9 +72,9 @@ fn declared_size_fits(path: &Path, shape: &[u64], file_bytes: usize) -> Result<(
 /// cases store them as float32). Rejects fractional, negative or non-finite values.
 pub fn read_class_labels(path: &Path) -> Result<Vec<i64>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    header_size_fits(path, &bytes)?;
     let file =
         npyz::NpyFile::new(&bytes[..]).with_context(|| format!("{} is not a valid .npy file", path.display()))?;
-    declared_size_fits(path, file.shape(), bytes.len())?;
     let shape: Vec<u64> = file.shape().to_vec();
     if shape.len() != 1 {
         bail!("{}: labels must be one-dimensional [batch], found shape {shape:?}", path.display());
