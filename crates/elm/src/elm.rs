@@ -39,7 +39,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use serde::{Deserialize, Serialize};
 
 use crate::ElmError;
-use crate::fused::{ElmScalars, elm_sequence, flatten_layers, fused_supported};
+use crate::fused::{ElmScalars, elm_sequence, flatten_layers, fused_supported_for};
 use crate::mlp::{Mlp, MlpActivation, torch_linear};
 use crate::routing::{RoutingKind, SynapseRouting, build_routing};
 
@@ -561,8 +561,9 @@ impl Elm {
     /// has it, one shared trace κ (every model the reference builds), and biases on every MLP
     /// layer after the first (as the reference's).
     pub fn takes_fused_path(&self, device: &Device) -> bool {
+        let widths: Vec<usize> = self.mlp.layers.iter().map(|l| l.weight.dims()[1]).collect();
         self.fused
-            && fused_supported(device)
+            && fused_supported_for(device, &widths)
             && self.coefficients().shared_kappa.is_some()
             && self.mlp.layers[1..].iter().all(|l| l.bias.is_some())
     }

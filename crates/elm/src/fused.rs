@@ -10,13 +10,16 @@
 //! [`flatten_layers`]); it returns the memories `[T,B,D]`. The math and what is kept are in
 //! [`crate::fused_host`].
 //!
-//! Backends: Flex and NdArray through host buffers; elsewhere (wgpu) [`fused_supported`] is
-//! false and the ELM runs step by step.
+//! Backends: Flex and NdArray through host buffers; every CubeCL runtime (wgpu here) through
+//! the `#[cube]` kernels of `crate::fused_cube` (feature `wgpu`), lazily under Burn's
+//! Fusion. Elsewhere [`fused_supported`] is false and the ELM runs step by step.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+#[cfg(feature = "wgpu")]
+use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::nn::Linear;
@@ -52,10 +55,17 @@ impl ElmScalars {
 
 /// The fused ELM sequence, per backend. The default bodies are the CPU code of
 /// [`crate::fused_host`] over host buffers; Flex and NdArray use them as they are.
-#[backend_extension(Flex: cfg(feature = "flex"), NdArray: cfg(feature = "ndarray"), Autodiff)]
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu"),
+    Autodiff
+)]
 pub trait ElmSequenceOps: Backend {
     /// u `[T,B,W₀]`, m₀ `[B,D]`, W₁ᵐ `[D,W₀]`, κ `[D]`, g `[D]`, layers 1..L flat → the
     /// memories `[T,B,D]` and the pre-activations the backward needs `[T,B,ΣW]`.
+    #[fusion(meta = sequence_specs)]
     fn elm_sequence(
         first_layer_input: FloatTensor<Self>,
         start_memory: FloatTensor<Self>,
@@ -83,6 +93,7 @@ pub trait ElmSequenceOps: Backend {
 
     /// The gradients of the six inputs of [`Self::elm_sequence`], in its order.
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = backward_specs)]
     fn elm_sequence_backward(
         start_memory: FloatTensor<Self>,
         recurrent: FloatTensor<Self>,
@@ -127,6 +138,42 @@ pub trait ElmSequenceOps: Backend {
             from_host::<Self>(g.mlp, &[mlp_len], &device),
         )
     }
+}
+
+/// Fusion's view of [`ElmSequenceOps::elm_sequence`]'s outputs: the memories and the stash.
+#[cfg(feature = "wgpu")]
+fn sequence_specs(
+    first_layer_input: &TensorSpec,
+    _start: &TensorSpec,
+    _recurrent: &TensorSpec,
+    _kappa: &TensorSpec,
+    _gain: &TensorSpec,
+    _mlp: &TensorSpec,
+    scalars: &ElmScalars,
+) -> (TensorSpec, TensorSpec) {
+    let (t, b) = (first_layer_input.shape[0], first_layer_input.shape[1]);
+    let dtype = first_layer_input.dtype;
+    let memory = *scalars.widths.last().expect("at least one layer");
+    let kept: usize = scalars.widths.iter().sum();
+    (TensorSpec::new([t, b, memory].into(), dtype), TensorSpec::new([t, b, kept].into(), dtype))
+}
+
+/// Fusion's view of the backward's outputs: each input's gradient, shaped as the input.
+#[cfg(feature = "wgpu")]
+#[allow(clippy::too_many_arguments)]
+fn backward_specs(
+    start: &TensorSpec,
+    recurrent: &TensorSpec,
+    kappa: &TensorSpec,
+    gain: &TensorSpec,
+    mlp: &TensorSpec,
+    memory: &TensorSpec,
+    _stash: &TensorSpec,
+    _grad: &TensorSpec,
+    scalars: &ElmScalars,
+) -> (TensorSpec, TensorSpec, TensorSpec, TensorSpec, TensorSpec, TensorSpec) {
+    let first_layer_input = TensorSpec::new([memory.shape[0], memory.shape[1], scalars.widths[0]].into(), memory.dtype);
+    (first_layer_input, start.clone(), recurrent.clone(), kappa.clone(), gain.clone(), mlp.clone())
 }
 
 #[cfg(feature = "flex")]
@@ -246,9 +293,29 @@ pub fn fused_supported(device: &Device) -> bool {
         DispatchDevice::Flex(_) => true,
         #[cfg(feature = "ndarray")]
         DispatchDevice::NdArray(_) => true,
+        #[cfg(feature = "wgpu")]
+        DispatchDevice::Cube(_) => true,
         #[allow(unreachable_patterns)]
         _ => false,
     }
+}
+
+/// Whether `device` runs the fused sequence for an MLP of these output widths (first layer
+/// first, d_m last): the CPU code takes any; the Cube kernels need equal hidden widths that fit
+/// a cube's shared memory (`crate::fused_cube::supports`).
+pub fn fused_supported_for(device: &Device, widths: &[usize]) -> bool {
+    if !fused_supported(device) {
+        return false;
+    }
+    #[cfg(feature = "wgpu")]
+    {
+        use burn::backend::DispatchDevice;
+        if matches!(device.as_dispatch().clone().inner(), DispatchDevice::Cube(_)) {
+            return crate::fused_cube::supports(widths);
+        }
+    }
+    let _ = widths;
+    true
 }
 
 /// The MLP's layers after the first, each weight `[in,out]` then its bias, as one flat

@@ -5,13 +5,16 @@
 //! * [`routing`]: how a Branch-ELM's synapses read the inputs (none, random, NeuronIO).
 //! * [`mlp`]: the integration MLP.
 //! * [`fused`]: the memory recurrence as one operation with a hand-written backward pass
-//!   (its CPU code in [`fused_host`]); the ELM takes it where it can.
+//!   (its CPU code in [`fused_host`], its GPU kernels in `fused_cube`); the ELM takes it
+//!   where it can.
 //!
 //! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
 //! backend in the device).
 
 pub mod elm;
 pub mod fused;
+#[cfg(feature = "wgpu")]
+pub mod fused_cube;
 pub mod fused_host;
 pub mod mlp;
 pub mod routing;

@@ -184,3 +184,74 @@ fn per_synapse_traces_keep_the_step_path() {
     let x = Tensor::<3>::random([2, 3, 4], Distribution::Normal(0.0, 1.0), &device);
     assert_eq!(elm.forward(x).dims(), [2, 3, 2]);
 }
+
+/// The Cube kernels (wgpu; lavapipe in CI) against the CPU code on Flex, on the operation
+/// itself: memories and all six gradients (start memory included, as segments need), for a
+/// linear MLP, one and two hidden layers, ReLU and SiLU, T = 1 and a batch of 1, and a width
+/// (40) above the 32 units of the smallest cube so that units stride over outputs.
+#[cfg(feature = "wgpu")]
+#[test]
+fn cube_kernels_equal_the_cpu_code() {
+    use elm::fused::{ElmScalars, elm_sequence};
+    if !["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
+        .iter()
+        .any(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()))
+    {
+        assert!(std::env::var_os("CI").is_none(), "no Vulkan driver under CI");
+        eprintln!("SKIPPED cube_kernels_equal_the_cpu_code: no Vulkan driver");
+        return;
+    }
+    let gpu = Device::wgpu(burn::prelude::DeviceKind::DefaultDevice).autodiff();
+    let cpu = Device::flex().autodiff();
+    cpu.seed(11);
+    let cases: [(&str, usize, usize, Vec<usize>, MlpActivation); 5] = [
+        ("linear", 6, 3, vec![4], MlpActivation::Relu),
+        ("one hidden relu", 7, 2, vec![5, 3], MlpActivation::Relu),
+        ("two hidden silu", 5, 3, vec![6, 6, 4], MlpActivation::Silu),
+        ("T = 1, batch 1", 1, 1, vec![5, 3], MlpActivation::Silu),
+        ("wider than a cube", 4, 2, vec![40, 40, 36], MlpActivation::Relu),
+    ];
+    for (name, t, b, widths, activation) in cases {
+        let (d, w0) = (*widths.last().unwrap(), widths[0]);
+        let mlp_len: usize = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        let normal = |n: usize, scale: f64| Tensor::<1>::random([n], Distribution::Normal(0.0, scale), &cpu);
+        let inputs: Vec<Tensor<1>> = vec![
+            normal(t * b * w0, 1.0),
+            normal(b * d, 0.5),
+            normal(d * w0, 0.6),
+            Tensor::random([d], Distribution::Uniform(0.5, 0.95), &cpu),
+            Tensor::random([d], Distribution::Uniform(0.1, 0.8), &cpu),
+            normal(mlp_len, 0.5),
+        ];
+        let mix = Tensor::<3>::random([t, b, d], Distribution::Normal(0.0, 1.0), &cpu);
+        let scalars = ElmScalars { widths: widths.clone(), activation };
+        let run = |device: &Device| {
+            let tracked: Vec<Tensor<1>> =
+                inputs.iter().map(|v| v.clone().to_device(device).detach().require_grad()).collect();
+            let at = |i: usize| tracked[i].clone();
+            let memory = elm_sequence(
+                at(0).reshape([t, b, w0]),
+                at(1).reshape([b, d]),
+                at(2).reshape([d, w0]),
+                at(3),
+                at(4),
+                at(5),
+                scalars.clone(),
+            );
+            let grads = (memory.clone().sin() * mix.clone().to_device(device)).sum().backward();
+            let grads: Vec<Vec<f32>> = tracked.iter().map(|v| values(v.grad(&grads).unwrap())).collect();
+            (values(memory), grads)
+        };
+        let (memory_gpu, grads_gpu) = run(&gpu);
+        let (memory_cpu, grads_cpu) = run(&cpu);
+        assert_forward_close(&format!("{name}: memories"), &memory_gpu, &memory_cpu);
+        for (which, (a, b)) in grads_gpu.iter().zip(&grads_cpu).enumerate() {
+            let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0 || b.is_empty(), "{name}: input {which} has no gradient");
+            assert_eq!(a.len(), b.len(), "{name}: input {which}");
+            for (i, (p, q)) in a.iter().zip(b).enumerate() {
+                assert!((p - q).abs() <= 1e-4 * scale + 1e-7, "{name}: input {which}[{i}] cube {p} vs cpu {q}");
+            }
+        }
+    }
+}
