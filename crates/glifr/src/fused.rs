@@ -16,8 +16,9 @@
 //! end state (the last step's V and I_j) is differentiable too.
 //!
 //! Backends: Flex and NdArray share the CPU code of [`crate::fused_host`] through host
-//! buffers. Other backends (wgpu) have no fused kernel yet, and [`fused_supported`] says so:
-//! the network then takes the per-step path.
+//! buffers; every CubeCL runtime (wgpu here) runs the `#[cube]` kernels of `crate::fused_cube`
+//! (feature `wgpu`), lazily under Burn's Fusion. [`glifr_fused_supported`] says where a layer
+//! takes it; elsewhere the network runs step by step.
 //!
 //! Start state: [`glifr_sequence`] starts from the zero state, as every forward of the
 //! reference does. [`glifr_sequence_from`] continues from a start `[2+A, P, B, H]`, the last
@@ -29,6 +30,8 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+#[cfg(feature = "wgpu")]
+use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::prelude::*;
@@ -71,10 +74,17 @@ impl GlifrScalars {
 
 /// The fused GLIFR sequence, per backend. The default bodies are the CPU code of
 /// [`crate::fused_host`] over host buffers; Flex and NdArray use them as they are.
-#[backend_extension(Flex: cfg(feature = "flex"), NdArray: cfg(feature = "ndarray"), Autodiff)]
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu"),
+    Autodiff
+)]
 pub trait GlifrSequenceOps: Backend {
     /// `[T,B,H]`, `[H,H]`, `[3+3A,H]`, the silencing mask `[H]` (ones for none) → `[2+A,T,B,H]`
     /// (see the module docs).
+    #[fusion(meta = sequence_specs)]
     fn glifr_sequence(
         input_current: FloatTensor<Self>,
         weight_lat: FloatTensor<Self>,
@@ -87,6 +97,7 @@ pub trait GlifrSequenceOps: Backend {
 
     /// [`Self::glifr_sequence`] continued from `start` `[2+A, P, B, H]` (P ≥ d) →
     /// `[2+A, P+T, B, H]`, the start first.
+    #[fusion(meta = sequence_from_specs)]
     fn glifr_sequence_from(
         input_current: FloatTensor<Self>,
         weight_lat: FloatTensor<Self>,
@@ -101,6 +112,7 @@ pub trait GlifrSequenceOps: Backend {
     /// The gradients of [`Self::glifr_sequence_from`]'s input current, `W_lat`, coefficients
     /// and start (`prefix` = P steps).
     #[allow(clippy::type_complexity)]
+    #[fusion(meta = from_backward_specs)]
     fn glifr_sequence_from_backward(
         weight_lat: FloatTensor<Self>,
         coefficients: FloatTensor<Self>,
@@ -117,6 +129,7 @@ pub trait GlifrSequenceOps: Backend {
 
     /// The gradients of the input current, `W_lat` and the coefficients, from the forward's
     /// output `packed` and the gradient `grad` flowing into it.
+    #[fusion(meta = backward_specs)]
     fn glifr_sequence_backward(
         weight_lat: FloatTensor<Self>,
         coefficients: FloatTensor<Self>,
@@ -129,6 +142,66 @@ pub trait GlifrSequenceOps: Backend {
             backward_on_host::<Self>(weight_lat, coefficients, mask, packed, grad, scalars, 0);
         (input, weight, coefficients)
     }
+}
+
+/// Fusion's view of [`GlifrSequenceOps::glifr_sequence`]'s output, `[2+A, T, B, H]`.
+#[cfg(feature = "wgpu")]
+fn sequence_specs(
+    input_current: &TensorSpec,
+    _weight_lat: &TensorSpec,
+    coefficients: &TensorSpec,
+    _mask: &TensorSpec,
+    _scalars: &GlifrScalars,
+) -> TensorSpec {
+    let [t, b, h] = [input_current.shape[0], input_current.shape[1], input_current.shape[2]];
+    let series = 2 + (coefficients.shape[0] - 3) / 3;
+    TensorSpec::new([series, t, b, h].into(), input_current.dtype)
+}
+
+/// Fusion's view of [`GlifrSequenceOps::glifr_sequence_from`]'s output, `[2+A, P+T, B, H]`.
+#[cfg(feature = "wgpu")]
+fn sequence_from_specs(
+    input_current: &TensorSpec,
+    _weight_lat: &TensorSpec,
+    _coefficients: &TensorSpec,
+    _mask: &TensorSpec,
+    start: &TensorSpec,
+    _scalars: &GlifrScalars,
+) -> TensorSpec {
+    let [t, b, h] = [input_current.shape[0], input_current.shape[1], input_current.shape[2]];
+    TensorSpec::new([start.shape[0], start.shape[1] + t, b, h].into(), input_current.dtype)
+}
+
+/// Fusion's view of the backward's outputs: each input's gradient, shaped as the input.
+#[cfg(feature = "wgpu")]
+fn backward_specs(
+    weight_lat: &TensorSpec,
+    coefficients: &TensorSpec,
+    _mask: &TensorSpec,
+    packed: &TensorSpec,
+    _grad: &TensorSpec,
+    _scalars: &GlifrScalars,
+) -> (TensorSpec, TensorSpec, TensorSpec) {
+    let input = TensorSpec::new([packed.shape[1], packed.shape[2], packed.shape[3]].into(), packed.dtype);
+    (input, weight_lat.clone(), coefficients.clone())
+}
+
+/// Fusion's view of the continued backward's outputs, the start's gradient last.
+#[cfg(feature = "wgpu")]
+#[allow(clippy::type_complexity)]
+fn from_backward_specs(
+    weight_lat: &TensorSpec,
+    coefficients: &TensorSpec,
+    _mask: &TensorSpec,
+    packed: &TensorSpec,
+    _grad: &TensorSpec,
+    _scalars: &GlifrScalars,
+    prefix: &usize,
+) -> (TensorSpec, TensorSpec, TensorSpec, TensorSpec) {
+    let [series, total, b, h] = [packed.shape[0], packed.shape[1], packed.shape[2], packed.shape[3]];
+    let input = TensorSpec::new([total - prefix, b, h].into(), packed.dtype);
+    let start = TensorSpec::new([series, *prefix, b, h].into(), packed.dtype);
+    (input, weight_lat.clone(), coefficients.clone(), start)
 }
 
 /// The forward on [`crate::fused_host`], from the zero state or from `start`.
@@ -337,7 +410,8 @@ impl<B: Backend + GlifrSequenceOps, C: CheckpointStrategy> GlifrSequenceOps for 
     }
 }
 
-/// Whether `device` has the fused GLIFR sequence (Flex and NdArray, with or without autodiff).
+/// Whether `device` has the CPU code of every fused recurrence, GLIFR's and the baselines'
+/// (Flex and NdArray, with or without autodiff).
 pub fn fused_supported(device: &Device) -> bool {
     use burn::backend::DispatchDevice;
     match device.as_dispatch().clone().inner() {
@@ -348,6 +422,24 @@ pub fn fused_supported(device: &Device) -> bool {
         #[allow(unreachable_patterns)]
         _ => false,
     }
+}
+
+/// Whether `device` runs the fused GLIFR sequence for a layer of `hidden` neurons with `ascs`
+/// after-spike currents: the CPU code takes any; a CubeCL device (wgpu) takes what its
+/// kernels' shared memory holds (`crate::fused_cube::supports`).
+pub fn glifr_fused_supported(device: &Device, hidden: usize, ascs: usize) -> bool {
+    if fused_supported(device) {
+        return true;
+    }
+    #[cfg(feature = "wgpu")]
+    {
+        use burn::backend::DispatchDevice;
+        if matches!(device.as_dispatch().clone().inner(), DispatchDevice::Cube(_)) {
+            return crate::fused_cube::supports(hidden, ascs);
+        }
+    }
+    let _ = (hidden, ascs);
+    false
 }
 
 /// `[θ; dt·k_m·R; 1 − k_m·dt; r_j…; a_j…; 1 − k_j·dt…]` as `[3+3A, H]`, from a layer's

@@ -6,7 +6,8 @@
 //! * [`analysis`]: per-neuron learned parameters and f–I curves (the paper's §3.8).
 //! * [`network`]: input → recurrent layer (delay, dropout, silencing) → per-step readout.
 //! * [`fused`]: a whole GLIFR sequence as one operation with a hand-written backward pass
-//!   (its CPU code in [`fused_host`]); the network takes it where it can.
+//!   (its CPU code in [`fused_host`], its GPU kernels in `fused_cube`); the network takes it
+//!   where it can.
 //! * [`fused_baselines`]: the same for the RNN and LSTM (CPU code in [`fused_baselines_host`]).
 //!
 //! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
@@ -17,6 +18,8 @@ pub mod baselines;
 pub mod fused;
 pub mod fused_baselines;
 pub mod fused_baselines_host;
+#[cfg(feature = "wgpu")]
+pub mod fused_cube;
 pub mod fused_host;
 pub mod glifr;
 pub mod network;

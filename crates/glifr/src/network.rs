@@ -26,7 +26,9 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::baselines::{Lstm, Rnn};
-use crate::fused::{GlifrScalars, fused_supported, glifr_sequence, glifr_sequence_from, pack_coefficients};
+use crate::fused::{
+    GlifrScalars, fused_supported, glifr_fused_supported, glifr_sequence, glifr_sequence_from, pack_coefficients,
+};
 use crate::fused_baselines::{lstm_sequence, rnn_sequence};
 use crate::glifr::Glifr;
 
@@ -161,7 +163,16 @@ impl RecurrentNetwork {
     /// backend that has it, and no dropout that would be active (dropout acts only on an
     /// autodiff device; the fused operations do not cover it).
     pub fn takes_fused_path(&self, device: &Device) -> bool {
-        self.fused && fused_supported(device) && (self.dropout.prob == 0.0 || !device.is_autodiff())
+        self.fused && self.backend_has_fused(device) && (self.dropout.prob == 0.0 || !device.is_autodiff())
+    }
+
+    /// Whether `device`'s backend has a fused operation for this layer's cell at its size: the
+    /// CPU backends for every cell; CubeCL devices (wgpu) for GLIFR within its kernels' limits.
+    pub fn backend_has_fused(&self, device: &Device) -> bool {
+        match &self.cell {
+            Cell::Glifr(cell) => glifr_fused_supported(device, cell.hidden_size(), cell.num_ascs()),
+            Cell::Rnn(_) | Cell::Lstm(_) => fused_supported(device),
+        }
     }
 
     /// Steps of the past a segment's start must hold: the lateral input reaches back d steps

@@ -287,3 +287,83 @@ fn a_sequence_continued_from_its_start_equals_the_uncut_sequence() {
         }
     }
 }
+
+/// The Cube kernels (wgpu; lavapipe in CI) against the CPU code on Flex, on the operation
+/// itself: all outputs, and the gradients of the input current, W_lat, the coefficients and
+/// (continued from a start) the start. Cases: 2 ASCs and none, delays 1, 3 and ≥ T, silencing,
+/// T = 1 with a batch of 1, H = 40 (above the smallest cube's 32 units, so that units stride
+/// over neurons), and starts as long as the delay and longer.
+#[cfg(feature = "wgpu")]
+#[test]
+fn cube_kernels_equal_the_cpu_code() {
+    use glifr::fused::{GlifrScalars, glifr_sequence, glifr_sequence_from};
+    if !["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
+        .iter()
+        .any(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()))
+    {
+        assert!(std::env::var_os("CI").is_none(), "no Vulkan driver under CI");
+        eprintln!("SKIPPED cube_kernels_equal_the_cpu_code: no Vulkan driver");
+        return;
+    }
+    let gpu = Device::wgpu(burn::prelude::DeviceKind::DefaultDevice).autodiff();
+    let cpu = Device::flex().autodiff();
+    cpu.seed(23);
+    // (name, batch, steps, hidden, ascs, delay, silenced, start steps)
+    let cases = [
+        ("2 ASCs, delay 1", 3, 7, 5, 2, 1, false, 0),
+        ("no ASCs, delay 3, silenced", 2, 8, 6, 0, 3, true, 0),
+        ("delay beyond T", 2, 4, 5, 2, 6, false, 0),
+        ("T = 1, batch 1", 1, 1, 5, 2, 1, false, 0),
+        ("wider than a cube", 2, 5, 40, 2, 2, true, 0),
+        ("from a start of the delay", 2, 6, 5, 2, 3, true, 3),
+        ("from a longer start", 3, 4, 6, 2, 2, false, 5),
+    ];
+    for (name, b, t, h, a, delay, silenced, prefix) in cases {
+        let scalars = GlifrScalars { delay, dt_over_tau: 0.6, sigma_v: 0.8, i0: 0.1, v_reset: 0.2 };
+        let mut ranges = vec![(-0.5, 0.5), (0.0, 0.3), (0.3, 0.95)];
+        for range in [(-0.8, 0.8), (-1.0, 1.0), (0.3, 0.95)] {
+            ranges.extend(std::iter::repeat_n(range, a));
+        }
+        let coefficients: Vec<Tensor<2>> = ranges
+            .into_iter()
+            .map(|(lo, hi)| Tensor::<2>::random([1, h], Distribution::Uniform(lo, hi), &cpu))
+            .collect();
+        let mut inputs = vec![
+            Tensor::<1>::random([t * b * h], Distribution::Normal(0.0, 1.0), &cpu),
+            Tensor::<1>::random([h * h], Distribution::Uniform(-1.0, 1.0), &cpu),
+            Tensor::cat(coefficients, 0).reshape([(3 + 3 * a) * h]),
+        ];
+        if prefix > 0 {
+            inputs.push(Tensor::<1>::random([(2 + a) * prefix * b * h], Distribution::Uniform(0.0, 1.0), &cpu));
+        }
+        let mask: Vec<f32> = (0..h).map(|n| if silenced && n % 3 == 1 { 0.0 } else { 1.0 }).collect();
+        let mix = Tensor::<4>::random([2 + a, prefix + t, b, h], Distribution::Normal(0.0, 1.0), &cpu);
+        let run = |device: &Device| {
+            let tracked: Vec<Tensor<1>> =
+                inputs.iter().map(|v| v.clone().to_device(device).detach().require_grad()).collect();
+            let mask = Some(Tensor::<1>::from_data(TensorData::new(mask.clone(), [h]), device));
+            let (current, weight) = (tracked[0].clone().reshape([t, b, h]), tracked[1].clone().reshape([h, h]));
+            let coefficients = tracked[2].clone().reshape([3 + 3 * a, h]);
+            let packed = if prefix > 0 {
+                let start = tracked[3].clone().reshape([2 + a, prefix, b, h]);
+                glifr_sequence_from(current, weight, coefficients, mask, start, scalars)
+            } else {
+                glifr_sequence(current, weight, coefficients, mask, scalars)
+            };
+            let grads = (packed.clone().sin() * mix.clone().to_device(device)).sum().backward();
+            let grads: Vec<Vec<f32>> = tracked.iter().map(|v| values(v.grad(&grads).unwrap())).collect();
+            (values(packed), grads)
+        };
+        let (packed_gpu, grads_gpu) = run(&gpu);
+        let (packed_cpu, grads_cpu) = run(&cpu);
+        assert_forward_close(&format!("{name}: outputs"), &packed_gpu, &packed_cpu);
+        for (which, (p, q)) in grads_gpu.iter().zip(&grads_cpu).enumerate() {
+            let scale = q.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 0.0, "{name}: input {which} has no gradient");
+            assert_eq!(p.len(), q.len(), "{name}: input {which}");
+            for (i, (x, y)) in p.iter().zip(q).enumerate() {
+                assert!((x - y).abs() <= 1e-4 * scale + 1e-7, "{name}: input {which}[{i}] cube {x} vs cpu {y}");
+            }
+        }
+    }
+}

@@ -128,7 +128,9 @@ impl Model {
         let reason = match self {
             Model::Recurrent(n) if n.takes_fused_path(device) => return "fused (one operation per sequence)".into(),
             Model::Recurrent(n) if !n.fused => "model.fused = false",
-            Model::Recurrent(_) if !glifr::fused::fused_supported(device) => "no fused kernel on this backend yet",
+            Model::Recurrent(n) if !n.backend_has_fused(device) => {
+                "no fused kernel for this model on this backend yet (GPU: GLIFR with H ≤ 512)"
+            }
             Model::Recurrent(_) => "dropout > 0 is not covered by the fused operation",
             Model::Elm(e) if e.takes_fused_path(device) => return "fused (one operation per sequence)".into(),
             Model::Elm(e) if !e.fused => "model.fused = false",
