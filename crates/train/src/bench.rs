@@ -57,6 +57,10 @@ pub struct BenchReport {
     pub recompute_segment: Option<usize>,
     /// Threads each batch was split across (`training.threads`).
     pub threads: usize,
+    /// GPU kernels launched per training step (CubeCL devices: wgpu), counted by CubeCL's
+    /// launch observer over the timed steps; Fusion's fused kernels count once each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launches_per_step: Option<f64>,
     /// With `--compare-unfused`: the same steps on the per-step path, timed after the ones
     /// above, with their own warm-up.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,6 +200,8 @@ struct Bencher {
     recurrence: String,
     kept_bytes: Option<usize>,
     times: Vec<f64>,
+    /// Kernel launches over the timed steps (CubeCL devices only).
+    launches: usize,
 }
 
 /// Times `steps` training steps after `warmup` untimed ones. With `compare_unfused`, the same
@@ -235,8 +241,10 @@ pub fn bench(
             model,
             optimizer: crate::optim::optimizer(config.training.optimizer),
             times: Vec::with_capacity(steps),
+            launches: 0,
         })
         .collect();
+    let launches = launch_counter::LaunchCounter::install();
     let input = Tensor::<3>::random([batch, seq_len, input_size], Distribution::Normal(0.0, 1.0), &device);
     let target = if config.task.is_classification() {
         BatchTarget::Classes(Tensor::<1, Int>::random([batch], Distribution::Uniform(0.0, output_size as f64), &device))
@@ -252,8 +260,12 @@ pub fn bench(
     // other (P-MNIST, one warm-up step: the fused step took 0.87 s between per-step ones with
     // their 17,000-node graphs, 0.34 s alone), which no user running one path ever sees.
     for bencher in &mut benchers {
+        let mut launches_before_timing = launches.count();
         for i in 0..warmup + steps {
             device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;
+            if i == warmup {
+                launches_before_timing = launches.count();
+            }
             let start = Instant::now();
             // Input dropout draws its mask per batch, so it belongs to the timed step.
             let batch = SequenceBatch {
@@ -268,6 +280,7 @@ pub fn bench(
                 bencher.times.push(start.elapsed().as_secs_f64());
             }
         }
+        bencher.launches = launches.count() - launches_before_timing;
     }
     let flops = training_step_flops(&model_config, batch, seq_len, config.task.is_classification());
     let mut reports = benchers.into_iter().map(|bencher| {
@@ -290,6 +303,7 @@ pub fn bench(
             gemm_floor: None,
             recompute_segment,
             threads: config.training.threads,
+            launches_per_step: launches.observed().then(|| bencher.launches as f64 / steps.max(1) as f64),
             unfused: None,
             speedup_over_unfused: None,
         }
@@ -300,6 +314,67 @@ pub fn bench(
         report.unfused = Some(Box::new(unfused));
     }
     Ok(report)
+}
+
+/// Counts GPU kernel launches through CubeCL's launch observer, which is process-global and
+/// called on the issuing thread before each launch is submitted. Without the `wgpu` feature
+/// nothing launches kernels, and [`LaunchCounter::observed`] says so.
+mod launch_counter {
+    #[cfg(feature = "wgpu")]
+    pub struct LaunchCounter {
+        count: std::sync::Arc<Count>,
+        _observation: cubecl::logging::LaunchObservation,
+    }
+
+    #[cfg(feature = "wgpu")]
+    #[derive(Default)]
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    #[cfg(feature = "wgpu")]
+    impl cubecl::logging::LaunchObserver for Count {
+        fn launched(&self, _kernel: &'static str) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[cfg(feature = "wgpu")]
+    impl LaunchCounter {
+        /// Starts counting; stops when dropped.
+        pub fn install() -> Self {
+            let count = std::sync::Arc::new(Count::default());
+            let observation = cubecl::logging::LaunchObservation::new(count.clone());
+            Self { count, _observation: observation }
+        }
+
+        /// Launches issued since [`LaunchCounter::install`].
+        pub fn count(&self) -> usize {
+            self.count.0.load(std::sync::atomic::Ordering::Relaxed)
+        }
+
+        /// Whether launches were watched at all. A CPU run launches none, and reports no count
+        /// rather than a zero that reads like a measurement.
+        pub fn observed(&self) -> bool {
+            self.count() > 0
+        }
+    }
+
+    #[cfg(not(feature = "wgpu"))]
+    pub struct LaunchCounter;
+
+    #[cfg(not(feature = "wgpu"))]
+    impl LaunchCounter {
+        pub fn install() -> Self {
+            Self
+        }
+
+        pub fn count(&self) -> usize {
+            0
+        }
+
+        pub fn observed(&self) -> bool {
+            false
+        }
+    }
 }
 
 /// What iterating a task's training inputs costs, without a model.
