@@ -49,7 +49,9 @@ def run(cmd, cwd=ROOT):
 
 def ours(args, config, batch, steps, floor=False):
     cmd = [args.neurozoo, "bench", "--config", config, "--batch-size", str(batch), "--steps", str(steps),
-           "--warmup", "2", "--device", "flex"] + (["--gemm-floor"] if floor else [])
+           "--warmup", "2", "--device", "flex",
+           # One replica per batch, as the peers run it (the L-MNIST configs say 2: the DDP batch).
+           "--threads", "1"] + (["--gemm-floor"] if floor else [])
     return json.loads(run(cmd))
 
 

@@ -258,7 +258,7 @@ fn read_summary(run_dir: &Path) -> Result<Option<Summary>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = crate::fsutil::read_to_string_bounded(&path, crate::fsutil::MAX_TEXT_BYTES)?;
     Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} is not a run summary", path.display()))?))
 }
 
@@ -503,10 +503,10 @@ mod tests {
         assert_eq!(c.model.het_source.as_deref(), Some(out.join("lheta-trial3").as_path()));
         let TaskConfig::Mnist { data_dir, .. } = &c.task else { panic!("not mnist") };
         assert_eq!(data_dir, Path::new("/data/mnist"));
-        assert_eq!((c.training.batch_size, c.training.threads), (256, 1), "the shipped config's batch");
-        (o.batch_size, o.threads) = (Some(512), Some(2));
+        assert_eq!((c.training.batch_size, c.training.threads), (512, 2), "the shipped config's batch");
+        (o.batch_size, o.threads) = (Some(256), Some(1));
         let c = trial_config(rheta, 3, &o).unwrap();
-        assert_eq!((c.training.batch_size, c.training.threads), (512, 2));
+        assert_eq!((c.training.batch_size, c.training.threads), (256, 1));
         o.threads = Some(0);
         assert!(trial_config(rheta, 3, &o).unwrap_err().to_string().contains("built-in config of rheta"));
     }
