@@ -120,6 +120,10 @@ pub struct ElmConfig {
 /// per training step, 32 steps 0.167 s, 64 steps 0.17–0.19 s.
 pub const FOLDED_STEPS: usize = 32;
 
+/// Most parameters an ELM may have: 2³¹ f32 are 8 GiB before gradients and optimiser state,
+/// beyond any ELM of the paper (the largest, Branch-ELM d_m 100 on NeuronIO, has ~5·10⁵).
+pub const MAX_PARAMETERS: f64 = 2147483648.0;
+
 /// One ELM neuron layer with its readout.
 #[derive(Module, Debug)]
 pub struct Elm {
@@ -236,6 +240,22 @@ impl ElmConfig {
         self.num_branch.unwrap_or(self.input_size)
     }
 
+    /// About how many parameters these sizes make (the MLP's products dominate), in f64 so
+    /// that absurd sizes cannot overflow.
+    pub fn parameter_estimate(&self) -> f64 {
+        let d_m = self.memory_size as f64;
+        let hidden = self.mlp_hidden_size.map_or(2.0 * d_m, |h| h as f64);
+        let branches = self.branches() as f64;
+        let synapses = branches * self.synapses_per_branch as f64;
+        let layers = self.mlp_layers as f64;
+        let mlp = if self.mlp_layers == 0 {
+            (branches + d_m) * d_m
+        } else {
+            (branches + d_m) * hidden + (layers - 1.0) * hidden * hidden + hidden * d_m
+        };
+        synapses + mlp + d_m * self.output_size as f64 + self.input_size as f64
+    }
+
     /// Checks the sizes and values, naming the field at fault.
     pub fn validate(&self) -> Result<(), ElmError> {
         let bad = |m: String| Err(ElmError::Invalid(m));
@@ -266,6 +286,22 @@ impl ElmConfig {
         }
         if self.per_synapse_trace && self.version == ElmVersion::V2 {
             return bad("per_synapse_trace applies to v1 only (v2 has no synapse trace)".into());
+        }
+        // Sizes that could never be allocated are refused before anything is (issue 20: a
+        // `num_memory` of 10¹² aborted in the allocator). Counted in f64: the products of such
+        // sizes overflow usize.
+        let parameters = self.parameter_estimate();
+        if parameters > MAX_PARAMETERS {
+            return bad(format!(
+                "these sizes make about {parameters:.3e} parameters (input_size {}, memory_size {}, mlp_hidden_size {:?}, \
+                 mlp_layers {}, {} branches × {} synapses), more than the {MAX_PARAMETERS:.0e} neurozoo allocates",
+                self.input_size,
+                self.memory_size,
+                self.mlp_hidden_size,
+                self.mlp_layers,
+                self.branches(),
+                self.synapses_per_branch
+            ));
         }
         build_routing(self.routing, self.input_size, self.branches(), self.synapses_per_branch, 0).map(|_| ())
     }
@@ -1075,6 +1111,15 @@ mod tests {
         assert!(e.to_string().contains("memory_tau_max"), "{e}");
         let e = ElmConfig::new(5, 2).with_version(ElmVersion::V2).with_per_synapse_trace(true).init(&dev).unwrap_err();
         assert!(e.to_string().contains("per_synapse_trace"), "{e}");
+        // Sizes whose products overflow usize are counted in f64 and refused before any
+        // allocation (an elmneuron config with num_memory 10¹² aborted in the allocator).
+        let e = ElmConfig::new(5, 2).with_memory_size(1_000_000_000_000).init(&dev).unwrap_err();
+        assert!(e.to_string().contains("memory_size 1000000000000") && e.to_string().contains("parameters"), "{e}");
+        let e = ElmConfig::new(5, 2).with_num_branch(Some(usize::MAX / 2)).with_synapses_per_branch(4).validate();
+        assert!(e.unwrap_err().to_string().contains("parameters"));
+        let paper =
+            ElmConfig::new(1278, 2).with_memory_size(100).with_num_branch(Some(45)).with_synapses_per_branch(100);
+        assert!(paper.parameter_estimate() < 1e6, "{}", paper.parameter_estimate());
     }
 
     #[test]

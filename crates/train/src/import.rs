@@ -31,8 +31,9 @@ pub struct GlifsHparams {
     /// Dropout on the rate.
     #[serde(default)]
     pub dropout_prob: f64,
-    /// Delay in ms.
-    #[serde(default)]
+    /// Delay in ms. Required: the reference reads `hparams.synaptic_delay` when it builds the
+    /// layer (its argparse default of 0 applies only to runs launched from the command line,
+    /// and those write the value into hparams.yaml), so a file without it is not a run's.
     pub synaptic_delay: f64,
     /// Step in ms.
     pub dt: f64,
@@ -109,21 +110,91 @@ pub fn parse_hparams_yaml(text: &str, origin: &Path) -> Result<serde_json::Map<S
     Ok(map)
 }
 
-fn hparams_from(checkpoint: &Path, yaml: Option<&Path>) -> Result<GlifsHparams> {
-    match yaml {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let map = parse_hparams_yaml(&text, path)?;
-            serde_json::from_value(serde_json::Value::Object(map))
-                .with_context(|| format!("{} lacks a GLIFR hyperparameter", path.display()))
-        }
-        None => PytorchReader::load_config(checkpoint, Some("hyper_parameters")).with_context(|| {
-            format!(
-                "cannot read `hyper_parameters` from {}; pass --hparams with the run's hparams.yaml",
-                checkpoint.display()
-            )
-        }),
+/// The GLIFR hyperparameters we read, by kind: sizes, and real numbers with their range (the
+/// reference's own argparse checks, `check_positive_float` and friends, plus finiteness).
+const SIZE_FIELDS: [(&str, u64); 4] =
+    [("input_size", 1 << 20), ("hidden_size", 1 << 15), ("output_size", 1 << 20), ("num_ascs", 64)];
+const POSITIVE_FIELDS: [&str; 4] = ["dt", "tau", "sigma_v", "R"];
+const NON_NEGATIVE_FIELDS: [&str; 1] = ["synaptic_delay"];
+const FINITE_FIELDS: [&str; 2] = ["I0", "v_reset"];
+
+/// Checks each hyperparameter we use before it is taken, naming the field: present where the
+/// reference requires it, of the right kind, finite, in range, and of a size that can be
+/// allocated.
+fn check_hparams(map: &serde_json::Map<String, serde_json::Value>, origin: &str) -> Result<()> {
+    for key in ["input_size", "hidden_size", "output_size", "dt", "synaptic_delay"] {
+        ensure!(
+            map.get(key).is_some_and(|v| !v.is_null()),
+            "{origin}: `{key}` is missing; a GLIFS_ASC run's hparams.yaml holds it (pass --hparams with the run's file)"
+        );
     }
+    for (key, max) in SIZE_FIELDS {
+        if let Some(v) = map.get(key).filter(|v| !v.is_null()) {
+            let n = v.as_u64().with_context(|| format!("{origin}: `{key}` = {v}: expected a whole number ≥ 0"))?;
+            ensure!(n <= max, "{origin}: `{key}` = {n} is larger than neurozoo takes ({max})");
+            ensure!(n >= 1 || key == "num_ascs", "{origin}: `{key}` = 0: expected at least 1");
+        }
+    }
+    let real = |key: &str| -> Result<Option<f64>> {
+        match map.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => {
+                let x = v.as_f64().filter(|x| x.is_finite());
+                x.map(Some).with_context(|| format!("{origin}: `{key}` = {v}: expected a finite number"))
+            }
+        }
+    };
+    for key in POSITIVE_FIELDS {
+        if let Some(x) = real(key)? {
+            ensure!(x > 0.0, "{origin}: `{key}` = {x}: expected a positive number");
+        }
+    }
+    for key in NON_NEGATIVE_FIELDS {
+        if let Some(x) = real(key)? {
+            ensure!(x >= 0.0, "{origin}: `{key}` = {x}: expected a number ≥ 0");
+        }
+    }
+    for key in FINITE_FIELDS {
+        real(key)?;
+    }
+    if let Some(p) = real("dropout_prob")? {
+        ensure!((0.0..1.0).contains(&p), "{origin}: `dropout_prob` = {p}: expected a probability in [0, 1)");
+    }
+    if let (Some(delay), Some(dt)) = (real("synaptic_delay")?, real("dt")?) {
+        let steps = delay / dt;
+        ensure!(steps <= 1e6, "{origin}: `synaptic_delay` / `dt` = {steps} steps; expected at most a million");
+    }
+    if let Some(v) = map.get("params_learned").filter(|v| !v.is_null()) {
+        ensure!(v.is_boolean(), "{origin}: `params_learned` = {v}: expected true or false");
+    }
+    Ok(())
+}
+
+fn hparams_from(checkpoint: &Path, yaml: Option<&Path>) -> Result<GlifsHparams> {
+    let (map, origin) = match yaml {
+        Some(path) => {
+            let text = crate::fsutil::read_to_string_bounded(path, crate::fsutil::MAX_TEXT_BYTES)?;
+            (parse_hparams_yaml(&text, path)?, path.display().to_string())
+        }
+        None => {
+            let value: serde_json::Value = PytorchReader::load_config(checkpoint, Some("hyper_parameters"))
+                .with_context(|| {
+                    format!(
+                        "cannot read `hyper_parameters` from {}; pass --hparams with the run's hparams.yaml",
+                        checkpoint.display()
+                    )
+                })?;
+            let serde_json::Value::Object(map) = value else {
+                bail!(
+                    "{}: `hyper_parameters` is not a dict; pass --hparams with the run's hparams.yaml",
+                    checkpoint.display()
+                )
+            };
+            (map, format!("{} (`hyper_parameters`)", checkpoint.display()))
+        }
+    };
+    check_hparams(&map, &origin)?;
+    serde_json::from_value(serde_json::Value::Object(map)).with_context(|| format!("{origin}: a GLIFR hyperparameter"))
 }
 
 /// The model config equivalent to GLIFS_ASC hyperparameters.
@@ -380,5 +451,46 @@ mod tests {
         assert!(e.contains("h.yaml line 2"), "{e}");
         let e: Result<GlifsHparams, _> = serde_json::from_value(serde_json::Value::Object(map));
         assert!(e.unwrap_err().to_string().contains("output_size"));
+    }
+
+    /// Each hyperparameter is checked before it is used, and the error names the file, the
+    /// field, what was found and what was expected (issue 20: these imported with exit 0, or
+    /// reached a Burn assertion).
+    #[test]
+    fn bad_hyperparameters_are_refused_by_name() {
+        let good = "input_size: 2\nhidden_size: 8\noutput_size: 3\ndt: 0.05\nsynaptic_delay: 1.0\n\
+                    dropout_prob: 0.0\nsigma_v: 1\nR: 0.1\nI0: 0\nv_reset: 0\nnum_ascs: 2\nparams_learned: true\n";
+        let check = |text: &str| {
+            let map = parse_hparams_yaml(text, Path::new("h.yaml")).unwrap();
+            check_hparams(&map, "h.yaml").map_err(|e| e.to_string())
+        };
+        check(good).unwrap();
+        let with = |key: &str, value: &str| {
+            let mut lines: Vec<String> =
+                good.lines().filter(|l| !l.starts_with(&format!("{key}:"))).map(String::from).collect();
+            if !value.is_empty() {
+                lines.push(format!("{key}: {value}"));
+            }
+            check(&lines.join("\n")).unwrap_err()
+        };
+        for (key, value, expected) in [
+            ("synaptic_delay", "", "`synaptic_delay` is missing"),
+            ("dt", "", "`dt` is missing"),
+            ("dropout_prob", "2.0", "`dropout_prob` = 2: expected a probability in [0, 1)"),
+            ("dt", "0", "`dt` = 0: expected a positive number"),
+            ("dt", "-0.05", "`dt` = -0.05: expected a positive number"),
+            ("sigma_v", "-1", "`sigma_v` = -1: expected a positive number"),
+            ("tau", ".nan", "`tau` = \".nan\": expected a finite number"),
+            ("I0", "abc", "`I0` = \"abc\": expected a finite number"),
+            ("synaptic_delay", "-1", "`synaptic_delay` = -1: expected a number ≥ 0"),
+            ("hidden_size", "1000000000", "`hidden_size` = 1000000000 is larger than neurozoo takes"),
+            ("hidden_size", "0", "`hidden_size` = 0: expected at least 1"),
+            ("input_size", "2.5", "`input_size` = 2.5: expected a whole number"),
+            ("params_learned", "yes", "`params_learned` = \"yes\": expected true or false"),
+            ("synaptic_delay", "1e9", "steps; expected at most a million"),
+        ] {
+            let e = with(key, value);
+            assert!(e.starts_with("h.yaml: ") && e.contains(expected), "{key}: {value}: {e}");
+        }
     }
 }

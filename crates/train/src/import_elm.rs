@@ -85,7 +85,7 @@ fn relu() -> String {
 impl ElmneuronConfig {
     /// Reads and checks `model_config.json`.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = crate::fsutil::read_to_string_bounded(path, crate::fsutil::MAX_TEXT_BYTES)?;
         serde_json::from_str(&text).with_context(|| format!("{} is not an elmneuron model_config.json", path.display()))
     }
 

@@ -277,8 +277,8 @@ pub fn save_checkpoint(dir: &Path, saved: &SavedModel, network: &Model) -> Resul
 /// Reads a checkpoint directory back onto `device`.
 pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Model)> {
     let toml_path = dir.join(MODEL_TOML);
-    let text = std::fs::read_to_string(&toml_path)
-        .with_context(|| format!("{} is not a neurozoo checkpoint (cannot read {})", dir.display(), MODEL_TOML))?;
+    ensure!(toml_path.is_file(), "{} is not a neurozoo checkpoint (no {} in it)", dir.display(), MODEL_TOML);
+    let text = crate::fsutil::read_to_string_bounded(&toml_path, crate::fsutil::MAX_TEXT_BYTES)?;
     let saved: SavedModel = toml::from_str(&text).with_context(|| format!("invalid {}", toml_path.display()))?;
     // The weights are overwritten below, so a het init (which would need its source) is moot.
     let network = build_model(&saved.model.shape_only(), 0, device)?;
@@ -290,6 +290,42 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Model
     };
     let network = loaded.map_err(|e| anyhow::anyhow!("cannot load {}: {e:?}", weights.display()))?;
     Ok((saved.clone(), apply_trainability(network, &saved.model)))
+}
+
+/// Refuses a checkpoint whose model is not the one `expected` describes (a run's config): an
+/// `import --out` aimed at a run's checkpoint folder once replaced its model, and the next
+/// `eval` or `--resume` died on a matrix-shape assertion. Compares what fixes the parameters'
+/// shapes; the error names both files and every field that differs.
+pub fn ensure_checkpoint_fits(
+    dir: &Path,
+    saved: &SavedModel,
+    expected: &ModelConfig,
+    config_path: &Path,
+) -> Result<()> {
+    const SHAPE_FIELDS: [&str; 6] = ["kind", "hidden_size", "input_size", "output_size", "num_ascs", "elm"];
+    let fields = |m: &ModelConfig| {
+        let mut v = serde_json::to_value(m.shape_only()).unwrap_or_default();
+        // `[model.elm]` left out means its defaults.
+        v["elm"] = serde_json::to_value(m.elm_options()).unwrap_or_default();
+        v
+    };
+    let (found, wanted) = (fields(&saved.model), fields(expected));
+    let differences: Vec<String> = SHAPE_FIELDS
+        .iter()
+        .filter(|k| found.get(**k) != wanted.get(**k))
+        .map(|k| {
+            let show = |v: Option<&serde_json::Value>| v.map_or("none".to_string(), |v| v.to_string());
+            format!("{k} {} (config: {})", show(found.get(*k)), show(wanted.get(*k)))
+        })
+        .collect();
+    ensure!(
+        differences.is_empty(),
+        "{} holds a different model than {} describes: {}; it does not belong to this run",
+        dir.display(),
+        config_path.display(),
+        differences.join(", ")
+    );
+    Ok(())
 }
 
 /// Accepts a checkpoint directory, or a run directory (its latest checkpoint).
@@ -304,4 +340,30 @@ pub fn resolve_checkpoint(path: &Path) -> Result<PathBuf> {
         "{} is neither a checkpoint directory (with {MODEL_TOML}) nor a run directory with checkpoints",
         path.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DEFAULT_CONFIG, RunConfig};
+
+    /// A checkpoint of another model than the run's config is refused by name, before any
+    /// tensor meets a weight of the wrong shape; the same model (with `[model.elm]` written
+    /// out or left to its defaults) passes.
+    #[test]
+    fn a_checkpoint_of_another_model_is_refused() {
+        let config = RunConfig::from_toml(DEFAULT_CONFIG, "default").unwrap().resolved_model();
+        let saved = |model: ModelConfig| SavedModel { origin: "test".into(), model };
+        let (dir, path) = (Path::new("runs/x/checkpoints/epoch-0001"), Path::new("runs/x/config.toml"));
+        ensure_checkpoint_fits(dir, &saved(config.clone()), &config, path).unwrap();
+        let other = ModelConfig { hidden_size: 8, num_ascs: 0, ..config.clone() };
+        let e = ensure_checkpoint_fits(dir, &saved(other), &config, path).unwrap_err().to_string();
+        assert!(e.contains("epoch-0001 holds a different model than runs/x/config.toml"), "{e}");
+        assert!(e.contains("hidden_size 8 (config: 252)") && e.contains("num_ascs 0 (config: 2)"), "{e}");
+        let elm = ModelConfig { kind: crate::config::ModelKind::Elm, elm: None, ..config.clone() };
+        let explicit = ModelConfig { elm: Some(elm.elm_options()), ..elm.clone() };
+        ensure_checkpoint_fits(dir, &saved(explicit), &elm, path).unwrap();
+        let e = ensure_checkpoint_fits(dir, &saved(elm), &config, path).unwrap_err().to_string();
+        assert!(e.contains("kind \"elm\" (config: \"glifr\")"), "{e}");
+    }
 }

@@ -87,7 +87,8 @@ pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
     let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
     let device = choice.device();
     let dir = resolve_checkpoint(run_dir)?;
-    let (_, network) = load_checkpoint(&dir, &device)?;
+    let (saved, network) = load_checkpoint(&dir, &device)?;
+    crate::model::ensure_checkpoint_fits(&dir, &saved, &config.resolved_model(), &config_path)?;
     let test = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
     let m = &config.model;
     let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };

@@ -78,7 +78,8 @@ impl RunConfig {
 
     /// Reads, parses and validates a config file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        let text = crate::fsutil::read_to_string_bounded(path, crate::fsutil::MAX_TEXT_BYTES)
+            .with_context(|| format!("config {}", path.display()))?;
         Self::from_toml(&text, &path.display().to_string())
     }
 
@@ -222,12 +223,59 @@ impl RunConfig {
                 "`training.recompute_segment` applies to a model classifying on the last step (this task is not a classification)"
             );
         }
+        self.check_memory()?;
         let (input, output) = self.task.io_sizes();
         if let Some(i) = m.input_size {
             ensure!(i == input, "`model.input_size` = {i}, but the task feeds {input} inputs per step");
         }
         if let Some(o) = m.output_size {
             ensure!(o == output, "`model.output_size` = {o}, but the task has {output} outputs");
+        }
+        Ok(())
+    }
+
+    /// Refuses sizes that cannot be allocated, before anything is (issue 20: `hidden_size =
+    /// 1e9` or `batch_size = 1e9` reached the allocator and aborted). A lower bound of what a
+    /// training step needs, counted in f64 from the shapes: the weights with their gradients
+    /// and Adam's two moments, the input batch, and what the fused recurrence keeps for the
+    /// backward pass (8 series of batch × kept steps × hidden f32), against the machine's
+    /// memory. The ELM's own sizes are checked by `elm::ElmConfig::validate` as well.
+    fn check_memory(&self) -> Result<()> {
+        const MAX_HIDDEN: usize = 1 << 16;
+        let m = &self.model;
+        let t = &self.training;
+        ensure!(
+            m.hidden_size <= MAX_HIDDEN,
+            "`model.hidden_size` = {} is beyond what neurozoo trains (at most {MAX_HIDDEN})",
+            m.hidden_size
+        );
+        let (inputs, outputs) = self.task.io_sizes();
+        let (h, steps) = (m.hidden_size as f64, self.task.sequence_length() as f64);
+        let kept_steps = t.recompute_segment.map_or(steps, |k| (k as f64).min(steps));
+        let weights = match m.kind {
+            ModelKind::Lstm => 4.0 * h * (h + inputs as f64) + h * outputs as f64,
+            _ => h * h + h * (inputs + outputs) as f64,
+        };
+        let batch = t.batch_size.max(t.eval_batch_size) as f64;
+        let needed = 4.0 * (4.0 * weights + batch * steps * inputs as f64 + 8.0 * t.batch_size as f64 * kept_steps * h);
+        if let Some(total) = machine_memory_bytes() {
+            let gib = |b: f64| b / (1u64 << 30) as f64;
+            ensure!(
+                needed <= total as f64,
+                "these sizes need at least {:.1} GiB for one training step (model.hidden_size {}, training.batch_size {}, \
+                 {} steps{}), more than this machine's {:.1} GiB; lower one of them{}",
+                gib(needed),
+                m.hidden_size,
+                t.batch_size,
+                steps,
+                t.recompute_segment.map_or(String::new(), |k| format!(", recomputed in segments of {k}")),
+                gib(total as f64),
+                if t.recompute_segment.is_none() && self.task.is_classification() {
+                    " or set `training.recompute_segment`"
+                } else {
+                    ""
+                }
+            );
         }
         Ok(())
     }
@@ -244,9 +292,39 @@ impl RunConfig {
     }
 }
 
+/// This machine's memory in bytes (`MemTotal` of /proc/meminfo), where it can be read.
+fn machine_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sizes that cannot be allocated are refused by name before anything is allocated
+    /// (each of these reached the allocator and aborted, issue 20).
+    #[test]
+    fn absurd_sizes_are_refused_before_allocation() {
+        let shape = |model: &str, training: &str, steps: &str| {
+            let text = format!(
+                "name = \"x\"\n[model]\nkind = \"glifr\"\n{model}\n[task]\nkind = \"shape\"\ninputs = 4\noutputs = 2\n\
+                 steps = {steps}\n[training]\nepochs = 1\n{training}\n"
+            );
+            RunConfig::from_toml(&text, "c.toml").map_err(|e| format!("{e:#}"))
+        };
+        shape("hidden_size = 16", "batch_size = 8", "10").unwrap();
+        let e = shape("hidden_size = 1000000000", "batch_size = 8", "10").unwrap_err();
+        assert!(e.contains("`model.hidden_size` = 1000000000 is beyond what neurozoo trains"), "{e}");
+        if machine_memory_bytes().is_some() {
+            let e = shape("hidden_size = 16", "batch_size = 1000000000", "10").unwrap_err();
+            assert!(e.contains("GiB for one training step") && e.contains("training.batch_size 1000000000"), "{e}");
+            let e = shape("hidden_size = 16", "batch_size = 8", "1000000000000").unwrap_err();
+            assert!(e.contains("GiB for one training step") && e.contains("1000000000000 steps"), "{e}");
+        }
+    }
 
     #[test]
     fn the_default_config_parses() {
