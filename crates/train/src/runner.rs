@@ -6,7 +6,7 @@
 //!   metrics.csv          one row per epoch
 //!   learning_curves.png  loss and accuracy per epoch
 //!   checkpoints/latest   name of the newest complete checkpoint
-//!   checkpoints/epoch-0030/{model.toml, model.bpk, optimizer.bpk, state.json}
+//!   checkpoints/epoch-0030/{model.toml, model.bpk, optimizer.bpk, state.json, metrics.csv}
 //!   summary.json         final test metrics, parameter counts, time
 //! ```
 //!
@@ -207,7 +207,7 @@ pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
     if !latest.is_file() {
         return Ok(None);
     }
-    let name = std::fs::read_to_string(&latest).with_context(|| format!("cannot read {}", latest.display()))?;
+    let name = crate::fsutil::read_to_string_bounded(&latest, 4096)?;
     let name = name.trim();
     // Confined to the run: one folder name under checkpoints/, never a path out of it.
     ensure!(
@@ -326,7 +326,8 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     let mut optimizer: ModuleOptimizer = optimizer(config.training.optimizer);
     let (mut model, mut records, first_epoch, mut elapsed) = match (&existing, options.resume) {
         (Some(dir), true) => {
-            let (_, model) = load_checkpoint(dir, &device)?;
+            let (saved, model) = load_checkpoint(dir, &device)?;
+            crate::model::ensure_checkpoint_fits(dir, &saved, &model_config, &run_dir.join("config.toml"))?;
             let optim_path = dir.join("optimizer.bpk");
             optimizer = optimizer
                 .load(&optim_path)
@@ -336,8 +337,21 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
                     .with_context(|| format!("reading {}/state.json", dir.display()))?,
             )
             .with_context(|| format!("invalid {}/state.json", dir.display()))?;
-            let mut records = read_metrics(&run_dir.join("metrics.csv"))?;
+            // The checkpoint's own copy of the metrics was committed with it; the run's
+            // metrics.csv may lag it by a row (killed in between) or run ahead of it.
+            let kept = dir.join("metrics.csv");
+            let source = if kept.is_file() { kept } else { run_dir.join("metrics.csv") };
+            let mut records = read_metrics(&source)?;
             records.retain(|r| r.epoch <= state.epoch);
+            if !records.iter().map(|r| r.epoch).eq(1..=state.epoch) {
+                // Checkpoints written before the metrics travelled inside them.
+                eprintln!(
+                    "warning: {} lacks some of epochs 1..={}; their rows stay missing",
+                    source.display(),
+                    state.epoch
+                );
+            }
+            write_metrics(&run_dir.join("metrics.csv"), &records)?;
             if !options.quiet {
                 eprintln!("resuming {} after epoch {}", run_dir.display(), state.epoch);
             }
@@ -441,7 +455,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         if checkpoint {
             // The checkpoint rebuilds the model at the σ_V it was trained and evaluated with.
             let saved_config = crate::config::ModelConfig { sigma_v, sigma_v_anneal_to: None, ..model_config.clone() };
-            write_checkpoint(&run_dir, epoch, elapsed, &saved_config, &model, &optimizer)?;
+            write_checkpoint(&run_dir, epoch, elapsed, &saved_config, &model, &optimizer, &records)?;
             fresh_run.armed = false;
             write_metrics(&run_dir.join("metrics.csv"), &records)?;
             if let Err(e) = crate::plot::learning_curves(&run_dir.join("learning_curves.png"), &records, &config.name) {
@@ -577,6 +591,7 @@ fn write_checkpoint(
     model_config: &crate::config::ModelConfig,
     model: &Model,
     optimizer: &ModuleOptimizer,
+    records: &[EpochRecord],
 ) -> Result<()> {
     let root = run_dir.join("checkpoints");
     let name = format!("epoch-{epoch:04}");
@@ -590,6 +605,9 @@ fn write_checkpoint(
     optimizer.save(&optim_path).map_err(|e| anyhow::anyhow!("cannot write {}: {e:?}", optim_path.display()))?;
     let state = CheckpointState { epoch, elapsed_seconds: elapsed };
     write_atomic(&partial.join("state.json"), serde_json::to_string_pretty(&state)?.as_bytes())?;
+    // The metrics up to this epoch travel inside the checkpoint, committed by the same rename,
+    // so a kill between the two never leaves the checkpoint ahead of its metrics row.
+    write_metrics(&partial.join("metrics.csv"), records)?;
     let final_dir = root.join(&name);
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).with_context(|| format!("cannot replace {}", final_dir.display()))?;
