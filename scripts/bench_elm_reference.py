@@ -27,6 +27,10 @@ CASES = [
     ("branch-elm-neuronio-dm20 b8", dict(num_input=1278, num_output=2, num_memory=20, memory_tau_max=150.0,
                                          num_branch=45, num_synapse_per_branch=100,
                                          input_to_synapse_routing="neuronio_routing"), 8, 500, False, "adam", 0.0),
+    # configs/lra/elm-pathx.toml: 16,384 steps of 8 one-hot grey levels. Only with --only
+    # (scripts/gpu-check.sh runs it on CUDA); on a CPU one step takes minutes.
+    ("elm-pathx b768", dict(num_input=8, num_output=2, num_memory=150, memory_tau_max=20000.0, tau_s_value=150.0,
+                            learn_memory_tau=True), 768, 16384, True, "adam", 0.0),
 ]
 
 
@@ -37,14 +41,22 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--only", help="run only the case with this name")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, or cuda on a GPU machine")
     args = parser.parse_args()
     sys.path.insert(0, args.elmneuron)
     from src.expressive_leaky_memory_neuron import ELM
 
     torch.set_num_threads(args.threads)
+    # Every tensor the authors' code makes (their state resets call torch.zeros without a
+    # device) lands on the chosen device.
+    torch.set_default_device(args.device)
     torch.manual_seed(0)
+
+    def synchronize():
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
     for name, config, batch, steps, classification, optim, dropout in CASES:
-        if args.only and args.only != name:
+        if (args.only and args.only != name) or (not args.only and name == "elm-pathx b768"):
             continue
         model = ELM(**config)
         params = [p for p in model.parameters() if p.requires_grad]
@@ -56,6 +68,7 @@ def main():
             target = torch.randn(batch, steps, config["num_output"])
         times = []
         for i in range(args.warmup + args.steps):
+            synchronize()
             start = time.perf_counter()
             # Input dropout without rescaling, as configs/bench/elm-shd-like.toml (a new mask
             # per batch, so it is part of the step).
@@ -68,13 +81,14 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
+            synchronize()
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
         mean = sum(times) / len(times)
         print(json.dumps(dict(case=name, batch_size=batch, steps=steps, mean_step_seconds=mean,
                               min_step_seconds=min(times), samples_per_second=batch / mean,
                               peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                              threads=args.threads, torch=torch.__version__)), flush=True)
+                              threads=args.threads, device=args.device, torch=torch.__version__)), flush=True)
 
 
 if __name__ == "__main__":

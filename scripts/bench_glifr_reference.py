@@ -47,6 +47,7 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--only", help="run only the case with this name")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, or cuda on a GPU machine")
     args = parser.parse_args()
     sys.path.insert(0, os.path.join(args.glifs_asc, "main"))
     import torch
@@ -54,7 +55,14 @@ def main():
     from training.loss_fns import cross_entropy_one_hot
 
     torch.set_num_threads(args.threads)
+    # Every tensor the authors' code makes (their state resets call torch.zeros without a
+    # device) lands on the chosen device.
+    torch.set_default_device(args.device)
     torch.manual_seed(0)
+
+    def synchronize():
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
     for name, task, batch, steps in CASES:
         if args.only and args.only != name:
             continue
@@ -65,12 +73,14 @@ def main():
         target = torch.nn.functional.one_hot(torch.randint(10, (batch,)), 10).float()
         times = []
         for i in range(args.warmup + args.steps):
+            synchronize()
             start = time.perf_counter()
             model.reset_state(batch)
             loss = cross_entropy_one_hot(model(x)[:, -1, :], target)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            synchronize()
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
         mean = sum(times) / len(times)
@@ -78,7 +88,7 @@ def main():
                               mean_step_seconds=mean, min_step_seconds=min(times),
                               samples_per_second=batch / mean,
                               peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                              threads=args.threads, torch=torch.__version__)), flush=True)
+                              threads=args.threads, device=args.device, torch=torch.__version__)), flush=True)
 
 
 if __name__ == "__main__":
