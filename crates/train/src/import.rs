@@ -110,6 +110,29 @@ pub fn parse_hparams_yaml(text: &str, origin: &Path) -> Result<serde_json::Map<S
     Ok(map)
 }
 
+/// The hyperparameters as a checkpoint's pickle holds them, each optional so that
+/// [`check_hparams`] names what is missing (the pickle reader cannot produce untyped values).
+#[derive(Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+struct StoredHparams {
+    input_size: Option<u64>,
+    hidden_size: Option<u64>,
+    output_size: Option<u64>,
+    num_ascs: Option<u64>,
+    dropout_prob: Option<f64>,
+    synaptic_delay: Option<f64>,
+    dt: Option<f64>,
+    tau: Option<f64>,
+    sigma_v: Option<f64>,
+    #[serde(rename = "R")]
+    resistance: Option<f64>,
+    #[serde(rename = "I0")]
+    i0: Option<f64>,
+    v_reset: Option<f64>,
+    initialization: Option<String>,
+    params_learned: Option<bool>,
+}
+
 /// The GLIFR hyperparameters we read, by kind: sizes, and real numbers with their range (the
 /// reference's own argparse checks, `check_positive_float` and friends, plus finiteness).
 const SIZE_FIELDS: [(&str, u64); 4] =
@@ -177,19 +200,17 @@ fn hparams_from(checkpoint: &Path, yaml: Option<&Path>) -> Result<GlifsHparams> 
             (parse_hparams_yaml(&text, path)?, path.display().to_string())
         }
         None => {
-            let value: serde_json::Value = PytorchReader::load_config(checkpoint, Some("hyper_parameters"))
-                .with_context(|| {
+            let stored: StoredHparams =
+                PytorchReader::load_config(checkpoint, Some("hyper_parameters")).with_context(|| {
                     format!(
                         "cannot read `hyper_parameters` from {}; pass --hparams with the run's hparams.yaml",
                         checkpoint.display()
                     )
                 })?;
-            let serde_json::Value::Object(map) = value else {
-                bail!(
-                    "{}: `hyper_parameters` is not a dict; pass --hparams with the run's hparams.yaml",
-                    checkpoint.display()
-                )
+            let serde_json::Value::Object(mut map) = serde_json::to_value(stored)? else {
+                unreachable!("a struct serialises to an object")
             };
+            map.retain(|_, v| !v.is_null());
             (map, format!("{} (`hyper_parameters`)", checkpoint.display()))
         }
     };
