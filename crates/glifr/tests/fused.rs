@@ -359,7 +359,9 @@ fn cube_kernels_equal_the_cpu_code() {
         assert_forward_close(&format!("{name}: outputs"), &packed_gpu, &packed_cpu);
         for (which, (p, q)) in grads_gpu.iter().zip(&grads_cpu).enumerate() {
             let scale = q.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            assert!(scale > 0.0, "{name}: input {which} has no gradient");
+            // W_lat (input 1) has no source when no new step reaches back d steps.
+            let lateral_unused = which == 1 && prefix + t <= delay;
+            assert!(scale > 0.0 || lateral_unused, "{name}: input {which} has no gradient");
             assert_eq!(p.len(), q.len(), "{name}: input {which}");
             for (i, (x, y)) in p.iter().zip(q).enumerate() {
                 assert!((x - y).abs() <= 1e-4 * scale + 1e-7, "{name}: input {which}[{i}] cube {x} vs cpu {y}");
