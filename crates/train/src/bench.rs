@@ -419,7 +419,7 @@ pub fn bench_data(config: &RunConfig, device: Option<&str>, limit: Option<usize>
     let started = Instant::now();
     let mut seen = 0;
     for batch in loader.iter() {
-        let batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
+        let batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e}"))?;
         seen += batch.input.dims()[0];
     }
     device.sync().map_err(|e| anyhow::anyhow!("device sync failed: {e:?}"))?;

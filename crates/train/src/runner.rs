@@ -185,7 +185,7 @@ pub fn evaluate(
         DataLoaderBuilder::new(SequenceBatcher).batch_size(batch_size).set_device(device.clone()).build(dataset);
     let mut totals = Totals::default();
     for (i, batch) in loader.iter().enumerate() {
-        let mut batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e:?}"))?;
+        let mut batch = batch.map_err(|e| anyhow::anyhow!("reading test data: {e}"))?;
         batch.input = drop_inputs(batch.input, input_dropout, mask_seed(seed, u64::MAX, i));
         // Each part's mean loss, weighted by its size: the batch's sum, as on one thread.
         let parts = crate::data_parallel::map_parts(&batch, threads, |part| {
@@ -404,7 +404,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         let progress = crate::progress::EpochProgress::new(epoch, t.epochs, batches_per_epoch, options.quiet);
         let mut totals = Totals::default();
         for (i, batch) in loader.iter().enumerate() {
-            let mut batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e:?}"))?;
+            let mut batch = batch.map_err(|e| anyhow::anyhow!("reading training data: {e}"))?;
             batch.input = drop_inputs(batch.input, input_dropout, mask_seed(config.seed, epoch as u64, i));
             let b = batch.input.dims()[0];
             let (loss_value, correct, grads) =
