@@ -311,7 +311,7 @@ mod tests {
         let shape = |model: &str, training: &str, steps: &str| {
             let text = format!(
                 "name = \"x\"\n[model]\nkind = \"glifr\"\n{model}\n[task]\nkind = \"shape\"\ninputs = 4\noutputs = 2\n\
-                 steps = {steps}\n[training]\nepochs = 1\n{training}\n"
+                 steps = {steps}\n[training]\nepochs = 1\nlearning_rate = 0.001\n{training}\n"
             );
             RunConfig::from_toml(&text, "c.toml").map_err(|e| format!("{e:#}"))
         };
@@ -390,7 +390,7 @@ mod tests {
         assert!(e.contains("model.input_size") && e.contains("28"), "{e}");
         let e = error(&with("seed = 0", "seed = 0\ndevice = \"tpu\""));
         assert!(e.contains("device") && e.contains("tpu"), "{e}");
-        let e = error(&with("learning_rate = 0.001", "learning_rate = 0.001\nthreads = 0"));
+        let e = error(&with("threads = 2", "threads = 0"));
         assert!(e.contains("training.threads"), "{e}");
     }
 
