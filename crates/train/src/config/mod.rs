@@ -390,7 +390,7 @@ mod tests {
         assert!(e.contains("model.input_size") && e.contains("28"), "{e}");
         let e = error(&with("seed = 0", "seed = 0\ndevice = \"tpu\""));
         assert!(e.contains("device") && e.contains("tpu"), "{e}");
-        let e = error(&with("threads = 2", "threads = 0"));
+        let e = error(&with("learning_rate = 0.001\nthreads = 2", "learning_rate = 0.001\nthreads = 0"));
         assert!(e.contains("training.threads"), "{e}");
     }
 
