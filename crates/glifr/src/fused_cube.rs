@@ -312,27 +312,15 @@ fn empty_like(like: &CubeTensor, shape: &[usize]) -> CubeTensor {
     empty_device_dtype(like.client.clone(), like.device.clone(), Shape::from(shape.to_vec()), like.dtype)
 }
 
-/// What both kernels are launched with.
+/// What both kernels are launched with: one cube per sequence, and its units. Checks that the
+/// kernels take the shape.
 struct Launch {
-    prefix: usize,
-    total_steps: usize,
     batch: usize,
-    hidden: usize,
-    ascs: usize,
     units: u32,
-    scalars: GlifrScalars,
 }
 
 impl Launch {
-    fn new(
-        scalars: GlifrScalars,
-        prefix: usize,
-        total_steps: usize,
-        batch: usize,
-        hidden: usize,
-        ascs: usize,
-        max_units: u32,
-    ) -> Self {
+    fn new(scalars: &GlifrScalars, prefix: usize, batch: usize, hidden: usize, ascs: usize, max_units: u32) -> Self {
         assert!(
             supports(hidden, ascs),
             "the GLIFR Cube kernels do not take H = {hidden} with {ascs} after-spike currents"
@@ -344,7 +332,7 @@ impl Launch {
         );
         // One unit per neuron up to 256 (a multiple of the 32-wide SIMD groups).
         let units = (hidden.next_power_of_two().clamp(32, 256) as u32).min(max_units);
-        Self { prefix, total_steps, batch, hidden, ascs, units, scalars }
+        Self { batch, units }
     }
 
     fn cubes(&self) -> CubeCount {
@@ -364,8 +352,7 @@ fn forward(
     let ascs = (coefficients.shape()[0] - 3) / 3;
     let prefix = start.as_ref().map_or(0, |s| s.shape()[1]);
     let client = input_current.client.clone();
-    let launch =
-        Launch::new(scalars, prefix, prefix + steps, batch, hidden, ascs, client.properties().hardware.max_cube_dim.0);
+    let launch = Launch::new(&scalars, prefix, batch, hidden, ascs, client.properties().hardware.max_cube_dim.0);
     let packed = empty_like(&input_current, &[2 + ascs, prefix + steps, batch, hidden]);
     if batch == 0 || prefix + steps == 0 {
         return packed;
@@ -383,16 +370,16 @@ fn forward(
         m.into_tensor_arg(),
         start.into_tensor_arg(),
         packed.clone().into_tensor_arg(),
-        launch.prefix as u32,
-        launch.total_steps as u32,
-        launch.hidden as u32,
-        launch.ascs as u32,
-        launch.scalars.delay.max(1) as u32,
-        launch.scalars.dt_over_tau as f32,
-        launch.scalars.sigma_v as f32,
-        launch.scalars.i0 as f32,
-        launch.scalars.v_reset as f32,
-        launch.hidden,
+        prefix as u32,
+        (prefix + steps) as u32,
+        hidden as u32,
+        ascs as u32,
+        scalars.delay.max(1) as u32,
+        scalars.dt_over_tau as f32,
+        scalars.sigma_v as f32,
+        scalars.i0 as f32,
+        scalars.v_reset as f32,
+        hidden,
     );
     packed
 }
@@ -411,8 +398,7 @@ fn backward(
     let [series, total_steps, batch, hidden] = packed.shape().dims::<4>();
     let (ascs, rows, steps) = (series - 2, coefficients.shape()[0], total_steps - prefix);
     let client = packed.client.clone();
-    let launch =
-        Launch::new(scalars, prefix, total_steps, batch, hidden, ascs, client.properties().hardware.max_cube_dim.0);
+    let launch = Launch::new(&scalars, prefix, batch, hidden, ascs, client.properties().hardware.max_cube_dim.0);
     let delay = scalars.delay.max(1);
     let input_grad = empty_like(&packed, &[steps, batch, hidden]);
     let start_grad = empty_like(&packed, &[2 + ascs, prefix, batch, hidden]);
