@@ -14,7 +14,8 @@ pub enum DeviceChoice {
     Flex,
     /// NdArray (deprecated in Burn 0.22; feature `ndarray`).
     NdArray,
-    /// wgpu: Vulkan, Metal or DX12 (feature `wgpu`); the default when compiled in.
+    /// wgpu: Vulkan, Metal or DX12 (feature `wgpu`); the default when compiled in and the
+    /// machine has a hardware GPU.
     Wgpu,
 }
 
@@ -37,15 +38,32 @@ impl DeviceChoice {
         Ok(choice)
     }
 
-    /// The default: the GPU when compiled in, else Flex.
+    /// The default: wgpu when it is compiled in and this machine has a hardware GPU, else Flex
+    /// (else NdArray).
+    ///
+    /// A software rasterizer (Mesa's lavapipe or llvmpipe, Microsoft's WARP) does not count as
+    /// a GPU. It runs our kernels correctly but tens of times slower than Flex runs the same
+    /// model (sine LHetA: 120 ms a step on lavapipe, 4 ms on Flex), so choosing it by default
+    /// would quietly turn an hour on a CPU machine into days. `--device wgpu` still selects it;
+    /// the tests do, to check the GPU code on machines without a GPU.
     pub fn default_choice() -> Self {
-        if cfg!(feature = "wgpu") {
-            DeviceChoice::Wgpu
-        } else if cfg!(feature = "flex") {
-            DeviceChoice::Flex
-        } else {
-            DeviceChoice::NdArray
+        let cpu = if cfg!(feature = "flex") { DeviceChoice::Flex } else { DeviceChoice::NdArray };
+        #[cfg(feature = "wgpu")]
+        {
+            if !cfg!(any(feature = "flex", feature = "ndarray")) {
+                return DeviceChoice::Wgpu;
+            }
+            match wgpu_hardware_adapter() {
+                Ok(_) => return DeviceChoice::Wgpu,
+                Err(why) => {
+                    static SAID: std::sync::Once = std::sync::Once::new();
+                    SAID.call_once(|| {
+                        eprintln!("device: {}, because wgpu {why}; `--device wgpu` uses it anyway", cpu.name())
+                    });
+                }
+            }
         }
+        cpu
     }
 
     /// A CPU device for work whose speed does not matter (import, conversions): Flex when
@@ -111,5 +129,61 @@ impl DeviceChoice {
     /// The training device: the plain one with autodiff.
     pub fn autodiff_device(self) -> Device {
         self.device().autodiff()
+    }
+}
+
+/// The name of the first hardware GPU wgpu finds on Vulkan, Metal or DX12 (wgpu's primary APIs,
+/// the ones our kernels are tested on), or why there is none
+/// ("found only the software adapter llvmpipe (LLVM 15.0.7, 256 bits)", "found no adapter").
+/// Probed once per process: enumerating adapters loads the drivers, which takes a moment.
+#[cfg(feature = "wgpu")]
+pub fn wgpu_hardware_adapter() -> Result<String, String> {
+    use cubecl::wgpu::wgpu;
+    static PROBE: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+                backends: wgpu::Backends::PRIMARY,
+                ..wgpu::InstanceDescriptor::new_without_display_handle()
+            });
+            let adapters: Vec<wgpu::AdapterInfo> =
+                cubecl::future::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
+                    .iter()
+                    .map(wgpu::Adapter::get_info)
+                    .collect();
+            if let Some(gpu) = adapters.iter().find(|a| a.device_type != wgpu::DeviceType::Cpu) {
+                return Ok(format!("{} ({:?})", gpu.name, gpu.backend));
+            }
+            match adapters.first() {
+                Some(software) => Err(format!("found only the software adapter {}", software.name)),
+                None => Err("found no adapter".to_string()),
+            }
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A software rasterizer is never the default; a hardware GPU is. On a machine with only Mesa's
+    /// lavapipe, as CI's, the default comes out as Flex.
+    #[cfg(all(feature = "wgpu", feature = "flex"))]
+    #[test]
+    fn the_default_is_wgpu_only_with_a_hardware_gpu() {
+        let probe = wgpu_hardware_adapter();
+        match &probe {
+            Ok(_) => assert_eq!(DeviceChoice::default_choice(), DeviceChoice::Wgpu),
+            Err(why) => {
+                assert!(why.starts_with("found"), "{why}");
+                assert_eq!(DeviceChoice::default_choice(), DeviceChoice::Flex);
+            }
+        }
+        if std::env::var_os("CI").is_some() {
+            // CI installs lavapipe at least, so the probe must find an adapter of some kind.
+            assert!(probe.as_ref().map_or_else(|why| why.contains("software adapter"), |_| true), "{probe:?}");
+        }
+        assert_eq!(DeviceChoice::resolve(Some("wgpu"), None).unwrap(), DeviceChoice::Wgpu);
+        assert_eq!(DeviceChoice::resolve(None, Some("wgpu")).unwrap(), DeviceChoice::Wgpu);
     }
 }
