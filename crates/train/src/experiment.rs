@@ -21,7 +21,8 @@ use serde::Serialize;
 
 use crate::config::{RunConfig, TaskConfig};
 use crate::fsutil::write_atomic;
-use crate::runner::{Summary, TrainOptions, latest_checkpoint, train};
+use crate::plan::{Plan, PlannedRun, finished_summary, read_summary, train_unless_finished};
+use crate::runner::Summary;
 
 /// The tables of the paper that one command reproduces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub struct Variant {
     /// The paper's name (RNN, LSTM, Hom, …).
     pub label: &'static str,
     config: &'static str,
+    /// The shipped config's path: `configs/sine/glifr-fhet.toml`.
+    pub config_path: &'static str,
     /// Key of the trained model its het init resamples (`lhet` or `lheta`).
     pub het_source: Option<&'static str>,
     /// The paper's mean and SD (spec glifr.md §3.2–3.4).
@@ -56,6 +59,7 @@ macro_rules! variants {
             key: $key,
             label: $label,
             config: include_str!(concat!("../../../configs/", $dir, "/", $file, ".toml")),
+            config_path: concat!("configs/", $dir, "/", $file, ".toml"),
             het_source: $source,
             paper: $paper,
         } ),*]
@@ -171,6 +175,8 @@ pub struct ExperimentOptions {
     pub data_dir: Option<PathBuf>,
     /// Device override.
     pub device: Option<String>,
+    /// `--set` overrides of every run's config, applied before the options above.
+    pub set: Vec<crate::config::Override>,
     /// Print nothing but errors.
     pub quiet: bool,
 }
@@ -229,7 +235,7 @@ pub fn selected_variants(table: Table, models: Option<&[String]>) -> Result<Vec<
 /// seed, epochs, data folder and het source.
 pub fn trial_config(variant: &Variant, trial: usize, options: &ExperimentOptions) -> Result<RunConfig> {
     let origin = format!("built-in config of {}", variant.key);
-    let mut config = RunConfig::from_toml(variant.config, &origin)?;
+    let mut config = RunConfig::from_toml_with(variant.config, &origin, &options.set)?;
     config.name = format!("{}-trial{trial}", variant.key);
     config.runs_dir = options.out.clone();
     config.seed += trial as u64;
@@ -253,15 +259,6 @@ pub fn trial_config(variant: &Variant, trial: usize, options: &ExperimentOptions
     Ok(config)
 }
 
-fn read_summary(run_dir: &Path) -> Result<Option<Summary>> {
-    let path = run_dir.join("summary.json");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = crate::fsutil::read_to_string_bounded(&path, crate::fsutil::MAX_TEXT_BYTES)?;
-    Ok(Some(serde_json::from_str(&text).with_context(|| format!("{} is not a run summary", path.display()))?))
-}
-
 fn metric_of(summary: &Summary, table: Table) -> Result<f64> {
     match table {
         Table::Sine => Ok(summary.test.loss),
@@ -269,44 +266,76 @@ fn metric_of(summary: &Summary, table: Table) -> Result<f64> {
     }
 }
 
+/// Every run of the experiment with its config, in training order (trial by trial, the het
+/// models after their source). Every config is checked here, so a bad option fails before the
+/// first epoch.
+pub fn plan(table: Table, options: &ExperimentOptions) -> Result<Plan> {
+    ensure!(options.trials > 0, "--trials must be at least 1");
+    let variants = selected_variants(table, options.models.as_deref())?;
+    let mut runs = Vec::new();
+    for trial in options.first_trial..options.first_trial + options.trials {
+        for variant in &variants {
+            let config = trial_config(variant, trial, options)?;
+            let depends_on = variant.het_source.map(|source| format!("{source}-trial{trial}")).into_iter().collect();
+            runs.push(PlannedRun { config, origin: variant.config_path.to_string(), depends_on });
+        }
+    }
+    Ok(Plan { title: table.name().into(), out: options.out.clone(), runs, collect_args: collect_args(table, options) })
+}
+
+/// The arguments of `neurozoo experiment … --collect` for the same experiment.
+fn collect_args(table: Table, options: &ExperimentOptions) -> Vec<String> {
+    let mut args: Vec<String> = vec!["experiment".into(), table.name().into(), "--collect".into()];
+    let mut push = |flag: &str, value: String| {
+        args.push(flag.into());
+        args.push(value);
+    };
+    push("--out", options.out.display().to_string());
+    push("--trials", options.trials.to_string());
+    push("--first-trial", options.first_trial.to_string());
+    if let Some(models) = &options.models {
+        push("--models", models.join(","));
+    }
+    if let Some(epochs) = options.epochs {
+        push("--epochs", epochs.to_string());
+    }
+    if let Some(batch) = options.batch_size {
+        push("--batch-size", batch.to_string());
+    }
+    if let Some(threads) = options.threads {
+        push("--threads", threads.to_string());
+    }
+    if let Some(dir) = &options.data_dir {
+        push("--data-dir", dir.display().to_string());
+    }
+    for o in &options.set {
+        push("--set", o.to_string());
+    }
+    args
+}
+
 /// Trains (or reads) every run of the experiment and writes its tables; returns every run's
 /// result in training order.
 pub fn run_experiment(table: Table, options: &ExperimentOptions) -> Result<Vec<TrialResult>> {
-    ensure!(options.trials > 0, "--trials must be at least 1");
-    let variants = selected_variants(table, options.models.as_deref())?;
-    // Every config is checked before the first epoch, so a bad option fails at once.
-    let mut plan = Vec::new();
-    for trial in options.first_trial..options.first_trial + options.trials {
-        for variant in &variants {
-            plan.push((trial, *variant, trial_config(variant, trial, options)?));
-        }
-    }
+    let plan = plan(table, options)?;
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     let mut results = collect_finished(table, &options.out)?;
-    for (i, (trial, variant, config)) in plan.iter().enumerate() {
+    let (plan_len, variants) = (plan.runs.len(), table.variants());
+    for (i, run) in plan.runs.iter().enumerate() {
+        let config = &run.config;
+        let (summary, trained_now) =
+            train_unless_finished(config, options.device.as_deref(), options.quiet, (i, plan_len))?;
+        if !trained_now {
+            continue;
+        }
         let run_dir = config.run_dir();
-        let epochs = config.training.epochs;
-        // `results` holds every finished run in `out`, read once above.
-        match results.iter().find(|r| r.run_dir == run_dir).map(|r| r.epochs) {
-            Some(done) if done == epochs => continue,
-            Some(done) if done > epochs => bail!(
-                "{} was trained for {done} epochs, more than the {epochs} asked for; ask for {done} or use another --out",
-                run_dir.display()
-            ),
-            _ => {}
-        }
-        if !options.quiet {
-            let verb = if latest_checkpoint(&run_dir)?.is_some() { "continuing" } else { "training" };
-            eprintln!("[{}/{}] {verb} {} ({epochs} epochs)", i + 1, plan.len(), run_dir.display());
-        }
-        let train_options = TrainOptions { device: options.device.clone(), resume: true, quiet: options.quiet };
-        let summary = train(config, &train_options).with_context(|| format!("training {}", run_dir.display()))?;
+        let (model, trial) = split_run_name(&config.name, variants).context("a planned run's name")?;
         let result = TrialResult {
-            trial: *trial,
-            model: variant.key.into(),
+            trial,
+            model,
             run_dir: run_dir.clone(),
             seed: config.seed,
-            epochs,
+            epochs: config.training.epochs,
             metric: metric_of(&summary, table)?,
             seconds: summary.seconds,
             trained_now: true,
@@ -316,9 +345,32 @@ pub fn run_experiment(table: Table, options: &ExperimentOptions) -> Result<Vec<T
         write_tables(table, &options.out, &results)?;
     }
     write_tables(table, &options.out, &results)?;
-    let order = |r: &TrialResult| table.variants().iter().position(|v| v.key == r.model).unwrap_or(usize::MAX);
+    let order = |r: &TrialResult| variants.iter().position(|v| v.key == r.model).unwrap_or(usize::MAX);
     results.sort_by_key(|r| (r.trial, order(r)));
     Ok(results)
+}
+
+/// `--collect`: writes the tables from the finished runs in `out` (as after a Slurm bundle) and
+/// returns them with the names of the planned runs that have not finished.
+pub fn collect_experiment(table: Table, options: &ExperimentOptions) -> Result<(Vec<TrialResult>, Vec<String>)> {
+    let plan = plan(table, options)?;
+    let mut missing = Vec::new();
+    for run in &plan.runs {
+        if finished_summary(&run.config)?.is_none() {
+            missing.push(run.config.name.clone());
+        }
+    }
+    ensure!(options.out.is_dir(), "{} does not exist: nothing has been trained there", options.out.display());
+    let results = collect_finished(table, &options.out)?;
+    write_tables(table, &options.out, &results)?;
+    Ok((results, missing))
+}
+
+/// `rheta-trial3` → (`rheta`, 3), for a model of `variants`.
+fn split_run_name(name: &str, variants: &[Variant]) -> Option<(String, usize)> {
+    let (key, trial) = name.rsplit_once("-trial")?;
+    let trial = trial.parse::<usize>().ok()?;
+    variants.iter().any(|v| v.key == key).then(|| (key.to_string(), trial))
 }
 
 /// Finished runs already in `out` (from earlier invocations, possibly with other `--models`),
@@ -329,15 +381,12 @@ fn collect_finished(table: Table, out: &Path) -> Result<Vec<TrialResult>> {
     for entry in entries {
         let run_dir = entry?.path();
         let Some(name) = run_dir.file_name().and_then(|n| n.to_str()) else { continue };
-        let Some((key, trial)) = name.rsplit_once("-trial") else { continue };
-        let (Ok(trial), true) = (trial.parse::<usize>(), table.variants().iter().any(|v| v.key == key)) else {
-            continue;
-        };
+        let Some((key, trial)) = split_run_name(name, table.variants()) else { continue };
         let Some(summary) = read_summary(&run_dir)? else { continue };
         let config = RunConfig::load(&run_dir.join("config.toml"))?;
         found.push(TrialResult {
             trial,
-            model: key.into(),
+            model: key,
             run_dir: run_dir.clone(),
             seed: config.seed,
             epochs: summary.epochs,
@@ -381,7 +430,9 @@ pub fn write_tables(table: Table, out: &Path, results: &[TrialResult]) -> Result
     let mut epochs_seen: Vec<usize> = Vec::new();
     let mut trials_seen = 0;
     for variant in table.variants() {
-        let mine: Vec<&TrialResult> = results.iter().filter(|r| r.model == variant.key).collect();
+        // By trial, so the mean does not depend on the order runs were found in.
+        let mut mine: Vec<&TrialResult> = results.iter().filter(|r| r.model == variant.key).collect();
+        mine.sort_by_key(|r| r.trial);
         if mine.is_empty() && variant.paper.is_none() {
             continue;
         }
@@ -465,6 +516,7 @@ mod tests {
             out: out.into(),
             data_dir: None,
             device: None,
+            set: Vec::new(),
             quiet: true,
         }
     }

@@ -79,11 +79,11 @@ fn save_tensor(path: &Path, t: Tensor<3>) -> Result<()> {
     write_npy(path, &dims, &values)
 }
 
-/// Re-evaluates a run's latest checkpoint on its test set.
-pub fn eval_run(run_dir: &Path, device: Option<&str>) -> Result<Evaluation> {
+/// Re-evaluates a run's latest checkpoint on its test set, its config changed by `set`.
+pub fn eval_run(run_dir: &Path, device: Option<&str>, set: &[crate::config::Override]) -> Result<Evaluation> {
     let config_path = run_dir.join("config.toml");
-    let config =
-        RunConfig::load(&config_path).with_context(|| format!("{} is not a run directory", run_dir.display()))?;
+    let config = RunConfig::load_with(&config_path, set)
+        .with_context(|| format!("{} is not a run directory", run_dir.display()))?;
     let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
     let device = choice.device();
     let dir = resolve_checkpoint(run_dir)?;

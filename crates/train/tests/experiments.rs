@@ -24,6 +24,7 @@ fn options(out: &Path, epochs: usize) -> ExperimentOptions {
         out: out.into(),
         data_dir: None,
         device: Some("flex".into()),
+        set: Vec::new(),
         quiet: true,
     }
 }

@@ -114,10 +114,10 @@ fn loss_falls_and_resume_is_exact() {
     let summary = train(&annealed, &quiet).unwrap();
     let saved = std::fs::read_to_string(runs.path().join("annealed/checkpoints/epoch-0002/model.toml")).unwrap();
     assert!(saved.contains("sigma_v = 0.001"), "{saved}");
-    let again = train::predict::eval_run(&runs.path().join("annealed"), Some("flex")).unwrap();
+    let again = train::predict::eval_run(&runs.path().join("annealed"), Some("flex"), &[]).unwrap();
     assert_eq!(again.accuracy, summary.test.accuracy);
 
-    let evaluation = train::predict::eval_run(&dir, Some("flex")).unwrap();
+    let evaluation = train::predict::eval_run(&dir, Some("flex"), &[]).unwrap();
     assert_eq!(evaluation.accuracy, full.test.accuracy);
     assert!((evaluation.loss - full.test.loss).abs() < 1e-6);
 }

@@ -22,7 +22,7 @@ pub struct RunConfig {
     #[serde(default)]
     pub seed: u64,
     /// `flex`, `ndarray` or `wgpu`; the command line's `--device` wins. Default: `wgpu` when
-    /// compiled in, else `flex`.
+    /// compiled in and a hardware GPU is present (not a software rasterizer), else `flex`.
     #[serde(default)]
     pub device: Option<String>,
     /// Where run directories go.
@@ -41,10 +41,12 @@ fn default_runs_dir() -> PathBuf {
 }
 
 mod model;
+mod overrides;
 mod task;
 mod training;
 
 pub use model::{ElmOptions, InitKind, LeakInit, ModelConfig, ModelKind};
+pub use overrides::{Override, parse_key, parse_value};
 pub use task::{DifficultyName, EncodingName, EvalSplit, SequenceKind, TaskConfig};
 pub use training::{LrSchedule, OptimizerKind, TrainingConfig};
 
