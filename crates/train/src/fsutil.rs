@@ -46,6 +46,55 @@ pub fn read_to_string_bounded(path: &Path, max_bytes: u64) -> Result<String> {
 /// Text files we read whole (configs, hparams, pointers): a megabyte is far above any real one.
 pub const MAX_TEXT_BYTES: u64 = 1 << 20;
 
+/// An exclusive claim on a run while one process trains it; released when dropped.
+///
+/// Two writers of one run (a second `train --resume`, a requeued Slurm task while the first
+/// still runs) would interleave checkpoints and metrics. The claim is an OS file lock (`flock`)
+/// on `<runs_dir>/.<name>.lock`, which holds the owner's pid for the message. The kernel drops
+/// the lock when its process ends in any way, `kill -9` included, so a leftover file never
+/// blocks a later run. The file sits beside the run folder, not in it, because a run that fails
+/// before its first checkpoint removes the folder it created.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+/// Claims `run_dir` for this process, or names the process that holds it.
+pub fn lock_run(run_dir: &Path) -> Result<RunLock> {
+    use std::io::Write as _;
+    let parent = run_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = run_dir.file_name().with_context(|| format!("{} names no run", run_dir.display()))?;
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let path = parent.join(format!(".{}.lock", name.to_string_lossy()));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open the run lock {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0).and_then(|()| write!(file, "{}", std::process::id())).and_then(|()| file.flush()).ok();
+            Ok(RunLock { _file: file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let owner = std::fs::read_to_string(&path).unwrap_or_default();
+            let owner = if owner.trim().is_empty() {
+                "another process".to_string()
+            } else {
+                format!("process {}", owner.trim())
+            };
+            anyhow::bail!(
+                "{} is being trained by {owner} (lock {}); wait for it to finish or stop it",
+                run_dir.display(),
+                path.display()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +114,23 @@ mod tests {
         std::fs::write(&small, [b'a', 0xff, b'b']).unwrap();
         let e = read_to_string_bounded(&small, 100).unwrap_err().to_string();
         assert!(e.contains("is not UTF-8 text (byte 1)"), "{e}");
+    }
+
+    #[test]
+    fn a_run_has_one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("runs").join("lheta-trial0");
+        let first = lock_run(&run).unwrap();
+        let lock_file = dir.path().join("runs/.lheta-trial0.lock");
+        assert_eq!(std::fs::read_to_string(&lock_file).unwrap(), std::process::id().to_string());
+        let e = lock_run(&run).unwrap_err().to_string();
+        assert!(
+            e.contains("lheta-trial0 is being trained by process") && e.contains(&std::process::id().to_string()),
+            "{e}"
+        );
+        // Another run in the same folder is free.
+        let _other = lock_run(&dir.path().join("runs").join("rheta-trial0")).unwrap();
+        drop(first);
+        let _again = lock_run(&run).unwrap();
     }
 }

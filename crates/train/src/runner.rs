@@ -275,6 +275,28 @@ pub struct Summary {
     pub seconds_per_epoch: f64,
 }
 
+/// Removes what a writer killed mid-write leaves: `write_atomic`'s temporary files (`.tmp…`)
+/// in the run and checkpoint folders, and unfinished `*.partial` checkpoint folders. Called
+/// only while holding the run's lock, so no live writer owns them.
+fn remove_leftovers(run_dir: &Path) -> Result<()> {
+    for dir in [run_dir.to_path_buf(), run_dir.join("checkpoints")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let removed = if name.starts_with(".tmp") && path.is_file() {
+                std::fs::remove_file(&path)
+            } else if name.ends_with(".partial") && path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                continue;
+            };
+            removed.with_context(|| format!("cannot remove the leftover {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Trains the run `config` describes and returns its summary.
 pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     let choice = DeviceChoice::resolve(options.device.as_deref(), config.device.as_deref())?;
@@ -284,6 +306,10 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
     let config_path = run_dir.join("config.toml");
     let config_text = toml::to_string_pretty(config).context("serialising the config")?;
     let classification = config.task.is_classification();
+    // Held until training returns: a second writer of this run is refused, naming this one.
+    let _claim = crate::fsutil::lock_run(&run_dir)?;
+    // With the claim held, whatever a killed writer left half-made is ours to clear.
+    remove_leftovers(&run_dir)?;
 
     let existing = latest_checkpoint(&run_dir)?;
     if existing.is_some() && !options.resume {
