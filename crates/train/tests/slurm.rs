@@ -57,7 +57,7 @@ impl Cluster {
         let uid = String::from_utf8(run("id", &["-u"], &[], Path::new("/")).stdout).unwrap();
         assert_eq!(uid.trim(), "0", "this test starts slurmd, which must run as root; it does not skip");
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
+        let d = &dir.path().to_path_buf();
         for sub in ["state", "spool", "munge"] {
             std::fs::create_dir_all(d.join(sub)).unwrap();
         }
