@@ -10,6 +10,34 @@
 //!
 //! Pure model code: no I/O. Modules are backend-generic (Burn 0.22 tensors carry their
 //! backend in the device).
+//!
+//! # In your own Burn model
+//!
+//! An ELM neuron with its readout, from its config; a batch; the state it ends in.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use burn::tensor::Distribution;
+//! use elm::{ElmConfig, ElmVersion};
+//!
+//! let device = Device::flex();
+//! // A vanilla ELM v2 with 64 memory units and learned timescales, 700 inputs, 20 classes.
+//! let neuron = ElmConfig::new(700, 20)
+//!     .with_memory_size(64)
+//!     .with_learn_memory_tau(true)
+//!     .with_version(ElmVersion::V2)
+//!     .init(&device)
+//!     .expect("a valid config");
+//!
+//! let spikes = Tensor::<3>::random([2, 100, 700], Distribution::Bernoulli(0.05), &device);
+//! let readout = neuron.forward(spikes.clone()); // every step's readout [B, T, classes]
+//! assert_eq!(readout.dims(), [2, 100, 20]);
+//! let end = neuron.run_to_end(spikes, None); // the trace and memory after the last step
+//! assert_eq!(end.memory.dims(), [2, 64]);
+//! ```
+//!
+//! `examples/sequence.rs` trains one on a toy task with nothing but this crate and Burn
+//! (`cargo run --release -p elm --example sequence`).
 
 pub mod elm;
 pub mod fused;
