@@ -152,11 +152,12 @@ fn stitched_windows_equal_a_full_length_pass_when_memory_is_short() {
     tasks::neuronio::metrics::align_soma(&mut full_soma, &p.soma_truth);
     // Relative to the soma's size (tens of mV): the windows' and the full pass's products sum
     // in different orders, and Flex's threading may split them differently from run to run
-    // (an absolute 1e-4 failed once in CI); a stitching error is of order one.
+    // (an absolute 1e-4 failed once in CI, and 1e-5 relative by 1.0e-4 at 8.3 mV, with the
+    // cores shared); a stitching error is of order one, 1,000 times this bound.
     for s in 0..sims {
         for t in 0..steps {
             let (got, want) = (p.soma_predicted[s][t], full_soma[s][t]);
-            assert!((got - want).abs() <= 1e-5 * want.abs().max(10.0), "soma sim {s} step {t}: {got} vs {want}");
+            assert!((got - want).abs() <= 1e-4 * want.abs().max(10.0), "soma sim {s} step {t}: {got} vs {want}");
         }
     }
 }
