@@ -317,7 +317,11 @@ fn collect_args(table: Table, options: &ExperimentOptions) -> Vec<String> {
 /// Trains (or reads) every run of the experiment and writes its tables; returns every run's
 /// result in training order.
 pub fn run_experiment(table: Table, options: &ExperimentOptions) -> Result<Vec<TrialResult>> {
-    let plan = plan(table, options)?;
+    run_planned(table, options, &plan(table, options)?)
+}
+
+/// [`run_experiment`] of a plan already made by [`plan`] from the same options.
+pub fn run_planned(table: Table, options: &ExperimentOptions, plan: &Plan) -> Result<Vec<TrialResult>> {
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     let mut results = collect_finished(table, &options.out)?;
     let (plan_len, variants) = (plan.runs.len(), table.variants());
@@ -351,9 +355,12 @@ pub fn run_experiment(table: Table, options: &ExperimentOptions) -> Result<Vec<T
 }
 
 /// `--collect`: writes the tables from the finished runs in `out` (as after a Slurm bundle) and
-/// returns them with the names of the planned runs that have not finished.
-pub fn collect_experiment(table: Table, options: &ExperimentOptions) -> Result<(Vec<TrialResult>, Vec<String>)> {
-    let plan = plan(table, options)?;
+/// returns them with the names of the runs of `plan` that have not finished.
+pub fn collect_experiment(
+    table: Table,
+    options: &ExperimentOptions,
+    plan: &Plan,
+) -> Result<(Vec<TrialResult>, Vec<String>)> {
     let mut missing = Vec::new();
     for run in &plan.runs {
         if finished_summary(&run.config)?.is_none() {

@@ -570,7 +570,7 @@ fn run(cli: Cli) -> Result<()> {
             set,
             mode,
         } => {
-            use train::experiment::{ExperimentOptions, Table, collect_experiment, run_experiment};
+            use train::experiment::{ExperimentOptions, Table, collect_experiment, run_planned};
             let table = match table {
                 TableArg::Lmnist => Table::Lmnist,
                 TableArg::Pmnist => Table::Pmnist,
@@ -595,12 +595,12 @@ fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             if mode.collect {
-                let (results, missing) = collect_experiment(table, &options)?;
+                let (results, missing) = collect_experiment(table, &options, &planned)?;
                 println!("{}", std::fs::read_to_string(out.join("table.md")).context("reading the table back")?);
                 println!("{} finished runs → {}", results.len(), out.display());
                 return unfinished(&missing);
             }
-            let results = run_experiment(table, &options)?;
+            let results = run_planned(table, &options, &planned)?;
             let trained = results.iter().filter(|r| r.trained_now).count();
             println!("{}", std::fs::read_to_string(out.join("table.md")).context("reading the table back")?);
             println!("{} runs ({trained} trained now) → {}", results.len(), out.display());
@@ -612,8 +612,11 @@ fn run(cli: Cli) -> Result<()> {
             if show_or_bundle(&planned, &mode, options.device.as_deref())? {
                 return Ok(());
             }
-            let missing =
-                if mode.collect { train::sweep::collect(&options)? } else { train::sweep::run_sweep(&options)? };
+            let missing = if mode.collect {
+                train::sweep::collect(&options, &planned)?
+            } else {
+                train::sweep::run_sweep(&options, &planned)?
+            };
             println!("{}", std::fs::read_to_string(planned.out.join("sweep.csv")).context("reading sweep.csv back")?);
             println!(
                 "{} of {} runs finished → {}",

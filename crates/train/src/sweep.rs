@@ -194,23 +194,21 @@ pub fn plan(options: &SweepOptions) -> Result<Plan> {
     Ok(Plan { title: format!("sweep of {}", options.config.display()), out, runs, collect_args })
 }
 
-/// Trains every run of the sweep that has not finished (continuing interrupted ones), then
-/// writes `sweep.csv`.
-pub fn run_sweep(options: &SweepOptions) -> Result<Vec<String>> {
-    let plan = plan(options)?;
+/// Trains every run of the sweep's `plan` (from [`plan`]) that has not finished, continuing
+/// interrupted ones, then writes `sweep.csv`.
+pub fn run_sweep(options: &SweepOptions, plan: &Plan) -> Result<Vec<String>> {
     std::fs::create_dir_all(&plan.out).with_context(|| format!("cannot create {}", plan.out.display()))?;
     let n = plan.runs.len();
     for (i, run) in plan.runs.iter().enumerate() {
         train_unless_finished(&run.config, options.device.as_deref(), options.quiet, (i, n))?;
     }
-    collect(options)
+    collect(options, plan)
 }
 
-/// Writes `<out>/sweep.csv` from the finished runs: the run, its trial and swept values, the final
-/// metrics and the training time. Returns the names of the runs that have not finished (left
-/// out of the CSV).
-pub fn collect(options: &SweepOptions) -> Result<Vec<String>> {
-    let plan = plan(options)?;
+/// Writes `<out>/sweep.csv` from the finished runs of `plan`: the run, its trial and swept
+/// values, the final metrics and the training time. Returns the names of the runs that have not
+/// finished (left out of the CSV).
+pub fn collect(options: &SweepOptions, plan: &Plan) -> Result<Vec<String>> {
     ensure!(plan.out.is_dir(), "{} does not exist: nothing has been trained there", plan.out.display());
     let names = short_names(&options.grid);
     let mut csv = String::from("run,trial");

@@ -27,7 +27,7 @@ pub struct Override {
 
 impl fmt::Display for Override {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.key, value_text(&self.value))
+        write!(f, "{}={}", self.key, self.value)
     }
 }
 
@@ -57,11 +57,6 @@ pub fn parse_value(text: &str) -> toml::Value {
         Ok(mut table) => table.remove("v").unwrap_or_else(|| toml::Value::String(text.into())),
         Err(_) => toml::Value::String(text.into()),
     }
-}
-
-/// A value as it would be written in TOML (strings quoted).
-pub fn value_text(value: &toml::Value) -> String {
-    value.to_string()
 }
 
 /// Sets `key` in `doc`, creating the tables on its path that the file leaves out (a section
