@@ -198,7 +198,9 @@ impl ShdFile {
     /// Reads and validates an SHD file (`.h5`, `.h5.gz` or `.h5.zip`).
     pub fn read(path: &Path) -> Result<Self, DataError> {
         let bytes = hdf5_bytes(path)?;
-        let file = Hdf5File::from_vec(bytes).map_err(|e| corrupt(path, format!("not a readable HDF5 file: {e}")))?;
+        let options = read_limits(bytes.len());
+        let file = Hdf5File::from_vec_with_options(bytes, options)
+            .map_err(|e| corrupt(path, format!("not a readable HDF5 file: {e}")))?;
         let times = read_ragged(&file, path, "spikes/times")?;
         let units = read_ragged(&file, path, "spikes/units")?;
         let labels = read_numbers(&file, path, "labels")?;
@@ -241,6 +243,16 @@ fn origin_of(file: &Hdf5File, path: &Path) -> Result<Option<String>, DataError> 
     }
 }
 
+/// Read limits for an HDF5 file of `file_bytes` bytes. A dataset's extent comes from the file,
+/// and hdf5-reader allocates (and zeroes) whatever a damaged header declares: a fuzzed SHD file
+/// once asked for tens of GB and spent minutes clearing it. SHD's datasets are stored
+/// uncompressed, so none decodes to more than the file holds; 64× (or 64 MiB) leaves room for
+/// a file compressed inside HDF5 and refuses only the impossible.
+fn read_limits(file_bytes: usize) -> hdf5_reader::OpenOptions {
+    let limit = file_bytes.saturating_mul(64).max(64 << 20);
+    hdf5_reader::OpenOptions { max_read_bytes: limit, max_chunk_bytes: limit, ..Default::default() }
+}
+
 /// `Some("SHD-synthetic")` for a generated file, `None` for the published ones, without
 /// reading the samples.
 pub fn file_origin(path: &Path) -> Result<Option<String>, DataError> {
@@ -249,10 +261,13 @@ pub fn file_origin(path: &Path) -> Result<Option<String>, DataError> {
         // Read on demand: the superblock and root header, a few KiB of a 150 MB file.
         let opened = std::fs::File::open(path).map_err(|source| DataError::reading(path, SHD_FILE_HINT, source))?;
         let storage = hdf5_reader::FileStorage::from_file(opened).map_err(unreadable)?;
-        Hdf5File::from_storage(Arc::new(storage)).map_err(unreadable)?
+        let size = std::fs::metadata(path).map_or(0, |m| m.len() as usize);
+        Hdf5File::from_storage_with_options(Arc::new(storage), read_limits(size)).map_err(unreadable)?
     } else {
         // A download has to be unpacked whole.
-        Hdf5File::from_vec(hdf5_bytes(path)?).map_err(unreadable)?
+        let bytes = hdf5_bytes(path)?;
+        let options = read_limits(bytes.len());
+        Hdf5File::from_vec_with_options(bytes, options).map_err(unreadable)?
     };
     origin_of(&file, path)
 }
