@@ -135,8 +135,12 @@ struct StoredHparams {
 
 /// The GLIFR hyperparameters we read, by kind: sizes, and real numbers with their range (the
 /// reference's own argparse checks, `check_positive_float` and friends, plus finiteness).
-const SIZE_FIELDS: [(&str, u64); 4] =
-    [("input_size", 1 << 20), ("hidden_size", 1 << 15), ("output_size", 1 << 20), ("num_ascs", 64)];
+const SIZE_FIELDS: [(&str, u64); 4] = [
+    ("input_size", crate::config::MAX_IO as u64),
+    ("hidden_size", crate::config::MAX_HIDDEN as u64),
+    ("output_size", crate::config::MAX_IO as u64),
+    ("num_ascs", crate::config::MAX_ASCS as u64),
+];
 const POSITIVE_FIELDS: [&str; 4] = ["dt", "tau", "sigma_v", "R"];
 const NON_NEGATIVE_FIELDS: [&str; 1] = ["synaptic_delay"];
 const FINITE_FIELDS: [&str; 2] = ["I0", "v_reset"];
@@ -401,6 +405,23 @@ pub fn read_glifs_asc(
     let h = hparams_from(checkpoint, hparams)?;
     let config = model_config(&h);
     let mut state = StateDict::read(checkpoint, Some("state_dict"))?;
+    // Shapes and keys follow from the hyperparameters: a mismatch means the two files disagree.
+    let network = fill_glifr(&mut state, &h, &config, checkpoint, device).with_context(|| match hparams {
+        Some(yaml) => format!("{} does not hold the network that {} describes", checkpoint.display(), yaml.display()),
+        None => format!("{} does not hold the network its `hyper_parameters` describe", checkpoint.display()),
+    })?;
+    Ok((config, network))
+}
+
+/// Moves the state dict's tensors into a GLIFR network, checking every shape and that none is
+/// left over.
+fn fill_glifr(
+    state: &mut StateDict,
+    h: &GlifsHparams,
+    config: &ModelConfig,
+    checkpoint: &Path,
+    device: &Device,
+) -> Result<RecurrentNetwork> {
     if !state.tensors.keys().any(|k| k.starts_with("neuron_layer."))
         || state.tensors.contains_key("neuron_layer.weight_ih")
     {
@@ -412,7 +433,7 @@ pub fn read_glifs_asc(
         );
     }
     let (i, hs, o, a) = (h.input_size, h.hidden_size, h.output_size, h.num_ascs);
-    let mut network = build_network(&config, device)?;
+    let mut network = build_network(config, device)?;
     let Cell::Glifr(mut cell) = network.cell else { unreachable!("GLIFR config") };
     cell.weight_iv = state.param("neuron_layer.weight_iv", [i, hs], device)?;
     cell.weight_lat = state.param("neuron_layer.weight_lat", [hs, hs], device)?;
@@ -444,7 +465,7 @@ pub fn read_glifs_asc(
         network = network.with_silenced(&silenced);
     }
     state.ensure_consumed("a GLIFR network")?;
-    Ok((config, network))
+    Ok(network)
 }
 
 /// `neurozoo import --from glifs-asc`: reads the checkpoint and writes our checkpoint to `out`.

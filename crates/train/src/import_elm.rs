@@ -202,16 +202,45 @@ pub fn read_elmneuron(
     };
     let config = reference.model_config(version, config_path)?;
     let (input, output) = (reference.num_input, reference.num_output);
-    let mut elm = elm_config(&config, input, output)
+    let elm = elm_config(&config, input, output)
         .init(device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
+    // A state dict of another model (or an edited config) shows up as a shape or key mismatch
+    // below; the user must learn that the two files disagree, not only what one of them holds.
+    let elm =
+        fill_elm(elm, &mut state, version, (input, output), reference.learn_memory_tau, device).with_context(|| {
+            format!("{} does not hold the ELM that {} describes", state_path.display(), config_path.display())
+        })?;
+    let learned = reference.learn_memory_tau;
+    Ok((config, elm.with_memory_tau_learned(learned)))
+}
+
+/// Moves the state dict's tensors into `elm`, checking every shape and that none is left over.
+fn fill_elm(
+    mut elm: Elm,
+    state: &mut StateDict,
+    version: ElmVersion,
+    (input, output): (usize, usize),
+    learn_memory_tau: bool,
+    device: &Device,
+) -> Result<Elm> {
+    let state_path = state.origin.clone();
     let (d_m, d_b, d_s) = (elm.memory_size(), elm.num_branch, elm.num_synapses());
     elm.synapse_weight = state.param("_proto_w_s", [d_s], device)?;
     elm.trace_tau = match version {
         ElmVersion::V1 => state.param("tau_s", [d_s], device)?,
         ElmVersion::V2 => state.param("tau_b", [d_b], device)?,
     };
-    elm.memory_tau = state.param("_proto_tau_m", [d_m], device)?;
+    let stored_tau = state.take("_proto_tau_m", &[d_m])?;
+    if !learn_memory_tau {
+        // A warning, not a refusal: the reference loads any values into a frozen τ_m (our own
+        // fixtures perturb it so that no value is an init default), and its outputs follow
+        // the state dict. But the likelier cause is a model_config.json of another model.
+        if let Err(e) = check_frozen_memory_tau(&stored_tau, elm.memory_tau_min, elm.memory_tau_max, &state_path) {
+            eprintln!("warning: {e}; if model_config.json is not this state dict's own, the imported model is wrong");
+        }
+    }
+    elm.memory_tau = burn::module::Param::from_data(TensorData::new(stored_tau, [d_m]), device);
     let layers = elm.mlp.layers.len();
     let mut width = d_b + d_m;
     for (i, layer) in elm.mlp.layers.iter_mut().enumerate() {
@@ -220,17 +249,34 @@ pub fn read_elmneuron(
         width = out;
     }
     if let Some(extra) = state.tensors.keys().find(|k| k.starts_with("mlp.network.")) {
-        bail!(
-            "{}: `{extra}` is beyond the {} hidden layer(s) model_config.json declares (mlp_num_layers)",
-            state_path.display(),
-            layers - 1
-        );
+        bail!("{state_path}: `{extra}` is beyond the {} hidden layer(s) declared (mlp_num_layers)", layers - 1);
     }
     elm.readout = state.linear("w_y", d_m, output, device)?;
-    elm.routing = read_routing(&mut state, elm.routing.is_some(), input, d_s, device)?;
+    elm.routing = read_routing(state, elm.routing.is_some(), input, d_s, device)?;
     state.ensure_consumed("an elmneuron ELM")?;
-    let learned = reference.learn_memory_tau;
-    Ok((config, elm.with_memory_tau_learned(learned)))
+    Ok(elm)
+}
+
+/// A τ_m the reference does not learn (`learn_memory_tau = false`, its default) stays at its
+/// init, which the config's bounds fix (`memory_tau_init`: a logspace between the bounds). So
+/// a stored `_proto_tau_m` whose τ_m is not that init most likely means the config belongs to
+/// another model: a different τ_max once changed outputs by up to 3.9 without a word. Compared as τ_m
+/// in ms, not as the stored logit: at the upper bound the logit is inf in the reference's
+/// current float32 code and 16.09 in the released models (one f32 step below 150 ms), the
+/// same τ_m. (A learned τ_m, the MLP's activation, Δt and λ cannot be checked
+/// against a state dict; see the README.)
+fn check_frozen_memory_tau(stored: &[f32], tau_min: f64, tau_max: f64, origin: &str) -> Result<()> {
+    let tau = |logit: f32| tau_min + (tau_max - tau_min) / (1.0 + (-(logit as f64)).exp());
+    let expected = elm::memory_tau_init(stored.len(), tau_min, tau_max);
+    for (i, (&found, &wanted)) in stored.iter().zip(&expected).enumerate() {
+        let (found_ms, wanted_ms) = (tau(found), tau(wanted));
+        ensure!(
+            (found_ms - wanted_ms).abs() <= 1e-4 * wanted_ms.max(1.0),
+            "{origin}: `_proto_tau_m`[{i}] = {found} is τ_m = {found_ms:.6} ms under memory_tau_min = {tau_min} and \
+             memory_tau_max = {tau_max}, but with learn_memory_tau false τ_m stays at its init, {wanted_ms:.6} ms there"
+        );
+    }
+    Ok(())
 }
 
 fn read_routing(
@@ -280,4 +326,30 @@ pub fn import_elmneuron(
     let model = Model::Elm(elm);
     save_checkpoint(out, &saved, &model)?;
     Ok((config, model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frozen τ_m passes as its own init, also with the released models' finite logit at the
+    /// upper bound (16.0943 where the reference's current code stores inf), and is caught when
+    /// the config's bounds are another model's (τ_max 1000 read as 150) or a value moved.
+    #[test]
+    fn a_frozen_memory_tau_is_checked_against_the_configs_bounds() {
+        let init = elm::memory_tau_init(10, 1.0, 150.0);
+        assert!(init[9].is_infinite(), "the float32 init reaches the bound: {}", init[9]);
+        check_frozen_memory_tau(&init, 1.0, 150.0, "s.pt").unwrap();
+        let mut released = init.clone();
+        released[9] = 16.094301;
+        check_frozen_memory_tau(&released, 1.0, 150.0, "s.pt").unwrap();
+        let other = elm::memory_tau_init(10, 1.0, 1000.0);
+        let e = check_frozen_memory_tau(&other, 1.0, 150.0, "s.pt").unwrap_err().to_string();
+        assert!(e.starts_with("s.pt: `_proto_tau_m`[1] = "), "{e}");
+        assert!(e.contains("memory_tau_max = 150") && e.contains("stays at its init, 1.744971 ms"), "{e}");
+        let mut moved = init;
+        moved[4] += 0.3;
+        let e = check_frozen_memory_tau(&moved, 1.0, 150.0, "s.pt").unwrap_err().to_string();
+        assert!(e.contains("`_proto_tau_m`[4]"), "{e}");
+    }
 }

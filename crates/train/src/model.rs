@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
+use burn::store::RecordError;
 use elm::{Elm, ElmConfig, ElmVersion};
 use glifr::{
     Cell, GlifrConfig, LstmConfig, MembraneLeakInit, RecurrentNetwork, RecurrentNetworkConfig, RnnConfig, delay_steps,
@@ -270,7 +271,7 @@ pub fn save_checkpoint(dir: &Path, saved: &SavedModel, network: &Model) -> Resul
         Model::Recurrent(n) => n.clone().save_file(&weights),
         Model::Elm(e) => e.clone().save_file(&weights),
     };
-    written.map_err(|e| anyhow::anyhow!("cannot write {}: {e:?}", weights.display()))?;
+    written.map_err(|e| anyhow::anyhow!("cannot write {}: {e}", weights.display()))?;
     Ok(())
 }
 
@@ -280,6 +281,12 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Model
     ensure!(toml_path.is_file(), "{} is not a neurozoo checkpoint (no {} in it)", dir.display(), MODEL_TOML);
     let text = crate::fsutil::read_to_string_bounded(&toml_path, crate::fsutil::MAX_TEXT_BYTES)?;
     let saved: SavedModel = toml::from_str(&text).with_context(|| format!("invalid {}", toml_path.display()))?;
+    // Checked before anything is allocated: an edited or damaged model.toml must not ask for a
+    // model that cannot exist (or exhaust memory building it).
+    let sizes = saved.model.input_size.zip(saved.model.output_size);
+    let (input, output) = sizes
+        .with_context(|| format!("{}: `model.input_size` and `model.output_size` are required", toml_path.display()))?;
+    saved.model.validate(input, output).with_context(|| format!("invalid {}", toml_path.display()))?;
     // The weights are overwritten below, so a het init (which would need its source) is moot.
     let network = build_model(&saved.model.shape_only(), 0, device)?;
     let weights = dir.join(MODEL_WEIGHTS);
@@ -288,7 +295,15 @@ pub fn load_checkpoint(dir: &Path, device: &Device) -> Result<(SavedModel, Model
         Model::Recurrent(n) => n.try_load_file(&weights).map(Model::Recurrent),
         Model::Elm(e) => e.try_load_file(&weights).map(Model::Elm),
     };
-    let network = loaded.map_err(|e| anyhow::anyhow!("cannot load {}: {e:?}", weights.display()))?;
+    let network = loaded.map_err(|e| match e {
+        // A shape or key mismatch: the weights and model.toml disagree, so name both.
+        RecordError::Validation(why) => anyhow::anyhow!(
+            "{} does not hold the model that {} describes: {why}",
+            weights.display(),
+            toml_path.display()
+        ),
+        RecordError::Io(why) => anyhow::anyhow!("cannot load {}: {why}", weights.display()),
+    })?;
     Ok((saved.clone(), apply_trainability(network, &saved.model)))
 }
 
@@ -365,5 +380,34 @@ mod tests {
         ensure_checkpoint_fits(dir, &saved(explicit), &elm, path).unwrap();
         let e = ensure_checkpoint_fits(dir, &saved(elm), &config, path).unwrap_err().to_string();
         assert!(e.contains("kind \"elm\" (config: \"glifr\")"), "{e}");
+    }
+
+    /// A damaged or edited `model.toml` is checked before anything is built: an absurd hidden
+    /// size (which would take 4 PB of weights), a missing input size, or a field of another
+    /// kind are refused naming the file; weights of another size are refused naming both.
+    #[test]
+    fn a_checkpoint_is_checked_before_it_is_built() {
+        let device = Device::flex();
+        let mut model = RunConfig::from_toml(DEFAULT_CONFIG, "default").unwrap().resolved_model();
+        model.hidden_size = 4;
+        let network = build_model(&model, 0, &device).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        save_checkpoint(dir.path(), &SavedModel { origin: "test".into(), model: model.clone() }, &network).unwrap();
+        let (loaded, _) = load_checkpoint(dir.path(), &device).unwrap();
+        assert_eq!(loaded.model, model);
+        let toml_path = dir.path().join(MODEL_TOML);
+        let text = std::fs::read_to_string(&toml_path).unwrap();
+        let refused = |edited: String| {
+            std::fs::write(&toml_path, edited).unwrap();
+            format!("{:#}", load_checkpoint(dir.path(), &device).err().expect("refused"))
+        };
+        let e = refused(text.replace("hidden_size = 4", "hidden_size = 1000000000"));
+        assert!(e.contains("model.toml") && e.contains("`model.hidden_size` = 1000000000 is beyond"), "{e}");
+        let e = refused(text.replace("input_size = 28\n", ""));
+        assert!(e.contains("model.toml: `model.input_size` and `model.output_size` are required"), "{e}");
+        let e = refused(text.replace("num_ascs = 2", "num_ascs = 2\nchrono_init = [1.0, 2.0]"));
+        assert!(e.contains("model.toml") && e.contains("`model.chrono_init` applies to the LSTM only"), "{e}");
+        let e = refused(text.replace("hidden_size = 4", "hidden_size = 5"));
+        assert!(e.contains("model.bpk does not hold the model that") && e.contains("model.toml describes"), "{e}");
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use serde::{Deserialize, Serialize};
 
 /// The built-in default: the paper's GLIFR LHetA on line-by-line MNIST.
@@ -45,7 +45,7 @@ mod overrides;
 mod task;
 mod training;
 
-pub use model::{ElmOptions, InitKind, LeakInit, ModelConfig, ModelKind};
+pub use model::{ElmOptions, InitKind, LeakInit, MAX_ASCS, MAX_HIDDEN, MAX_IO, ModelConfig, ModelKind};
 pub use overrides::{Override, parse_key, parse_value};
 pub use task::{DifficultyName, EncodingName, EvalSplit, SequenceKind, TaskConfig};
 pub use training::{LrSchedule, OptimizerKind, TrainingConfig};
@@ -96,56 +96,8 @@ impl RunConfig {
         if let Some(device) = &self.device {
             crate::device::DeviceChoice::parse(device).context("field `device`")?;
         }
-        let m = &self.model;
-        ensure!(m.hidden_size > 0, "`model.hidden_size` must be at least 1");
-        ensure!(m.dt() > 0.0 && m.dt().is_finite(), "`model.dt` = {} must be positive", m.dt());
-        ensure!((0.0..1.0).contains(&m.input_dropout), "`model.input_dropout` = {} must be in [0, 1)", m.input_dropout);
-        if let Some([lo, hi]) = m.chrono_init {
-            ensure!(m.kind == ModelKind::Lstm, "`model.chrono_init` applies to the LSTM only");
-            ensure!(
-                lo >= 1.0 && hi > lo && hi.is_finite(),
-                "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max"
-            );
-        }
-        if m.kind == ModelKind::Elm {
-            ensure!(m.synaptic_delay_ms == 0.0, "`model.synaptic_delay_ms` does not apply to the ELM");
-            ensure!(m.dropout == 0.0, "`model.dropout` does not apply to the ELM (use `model.input_dropout`)");
-            let e = m.elm_options();
-            ensure!(matches!(e.version, 1 | 2), "`model.elm.version` = {} must be 1 or 2", e.version);
-            let (input, output) = self.task.io_sizes();
-            crate::model::elm_config(m, input, output)
-                .validate()
-                .map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
-        } else {
-            ensure!(m.elm.is_none(), "`[model.elm]` applies to `kind = \"elm\"` only");
-        }
-        ensure!(
-            m.synaptic_delay_ms >= 0.0 && m.synaptic_delay_ms.is_finite(),
-            "`model.synaptic_delay_ms` = {} must be ≥ 0",
-            m.synaptic_delay_ms
-        );
-        ensure!((0.0..1.0).contains(&m.dropout), "`model.dropout` = {} must be in [0, 1)", m.dropout);
-        ensure!(m.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", m.sigma_v);
-        if let Some(to) = m.sigma_v_anneal_to {
-            ensure!(m.kind == ModelKind::Glifr, "`model.sigma_v_anneal_to` applies to GLIFR only");
-            ensure!(to > 0.0 && to.is_finite(), "`model.sigma_v_anneal_to` = {to} must be positive");
-        }
-        if let Some(tau) = m.tau {
-            ensure!(tau > 0.0, "`model.tau` = {tau} must be positive");
-        }
-        if m.kind != ModelKind::Glifr {
-            ensure!(m.num_ascs == 0, "`model.num_ascs` applies to GLIFR only");
-            ensure!(m.init == InitKind::Hom, "`model.init = \"het\"` applies to GLIFR only");
-        }
-        match (m.init, &m.het_source) {
-            (InitKind::Het, None) => {
-                bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)")
-            }
-            (InitKind::Hom, Some(_)) => {
-                bail!("`model.het_source` is only used with `model.init = \"het\"`")
-            }
-            _ => {}
-        }
+        let (input, output) = self.task.io_sizes();
+        self.model.validate(input, output)?;
         let t = &self.training;
         ensure!(t.epochs > 0, "`training.epochs` must be at least 1");
         ensure!(t.batch_size > 0, "`training.batch_size` must be at least 1");
@@ -226,7 +178,7 @@ impl RunConfig {
             );
         }
         self.check_memory()?;
-        let (input, output) = self.task.io_sizes();
+        let m = &self.model;
         if let Some(i) = m.input_size {
             ensure!(i == input, "`model.input_size` = {i}, but the task feeds {input} inputs per step");
         }
@@ -243,21 +195,12 @@ impl RunConfig {
     /// backward pass (8 series of batch × kept steps × hidden f32), against the machine's
     /// memory. The ELM's own sizes are checked by `elm::ElmConfig::validate` as well.
     fn check_memory(&self) -> Result<()> {
-        const MAX_HIDDEN: usize = 1 << 16;
         let m = &self.model;
         let t = &self.training;
-        ensure!(
-            m.hidden_size <= MAX_HIDDEN,
-            "`model.hidden_size` = {} is beyond what neurozoo trains (at most {MAX_HIDDEN})",
-            m.hidden_size
-        );
         let (inputs, outputs) = self.task.io_sizes();
         let (h, steps) = (m.hidden_size as f64, self.task.sequence_length() as f64);
         let kept_steps = t.recompute_segment.map_or(steps, |k| (k as f64).min(steps));
-        let weights = match m.kind {
-            ModelKind::Lstm => 4.0 * h * (h + inputs as f64) + h * outputs as f64,
-            _ => h * h + h * (inputs + outputs) as f64,
-        };
+        let weights = m.weight_count(inputs, outputs);
         let batch = t.batch_size.max(t.eval_batch_size) as f64;
         let needed = 4.0 * (4.0 * weights + batch * steps * inputs as f64 + 8.0 * t.batch_size as f64 * kept_steps * h);
         if let Some(total) = machine_memory_bytes() {
@@ -295,7 +238,7 @@ impl RunConfig {
 }
 
 /// This machine's memory in bytes (`MemTotal` of /proc/meminfo), where it can be read.
-fn machine_memory_bytes() -> Option<u64> {
+pub(crate) fn machine_memory_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -2,10 +2,19 @@
 
 use std::path::PathBuf;
 
+use anyhow::{Result, bail, ensure};
 use elm::{MlpActivation, RoutingKind};
 use serde::{Deserialize, Serialize};
 
 use super::{five, half, one, one_usize, thousand, yes};
+
+/// The largest hidden size (GLIFR/RNN/LSTM units, ELM memory units) a config or checkpoint
+/// may ask for: H² weights of 16 GiB; beyond it a typo, not a model.
+pub const MAX_HIDDEN: usize = 1 << 16;
+/// The largest input or output size per step.
+pub const MAX_IO: usize = 1 << 20;
+/// The most after-spike currents per GLIFR neuron (the paper uses 0 or 2).
+pub const MAX_ASCS: usize = 64;
 
 /// Which recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +196,86 @@ impl Default for ElmOptions {
 }
 
 impl ModelConfig {
+    /// Checks what this model alone decides, for `input` inputs and `output` outputs per step:
+    /// sizes that can be allocated, values in range, and fields that belong to the kind. Run
+    /// for every config (with the task's sizes) and every checkpoint's `model.toml` (with its
+    /// own), so neither can build a model that cannot exist.
+    pub fn validate(&self, input: usize, output: usize) -> Result<()> {
+        let m = self;
+        ensure!(m.hidden_size > 0, "`model.hidden_size` must be at least 1");
+        ensure!(
+            m.hidden_size <= MAX_HIDDEN,
+            "`model.hidden_size` = {} is beyond what neurozoo trains (at most {MAX_HIDDEN})",
+            m.hidden_size
+        );
+        ensure!(
+            m.num_ascs <= MAX_ASCS,
+            "`model.num_ascs` = {} is beyond what neurozoo takes (at most {MAX_ASCS})",
+            m.num_ascs
+        );
+        ensure!(
+            (1..=MAX_IO).contains(&input) && (1..=MAX_IO).contains(&output),
+            "`model.input_size` = {input} and `model.output_size` = {output} must be in 1..={MAX_IO}"
+        );
+        if let Some(total) = super::machine_memory_bytes() {
+            let bytes = 4.0 * m.weight_count(input, output);
+            ensure!(
+                bytes <= total as f64,
+                "`model.hidden_size` = {}: its weights alone take {:.1} GiB, more than this machine's {:.1} GiB",
+                m.hidden_size,
+                bytes / (1u64 << 30) as f64,
+                total as f64 / (1u64 << 30) as f64
+            );
+        }
+        ensure!(m.dt() > 0.0 && m.dt().is_finite(), "`model.dt` = {} must be positive", m.dt());
+        ensure!((0.0..1.0).contains(&m.input_dropout), "`model.input_dropout` = {} must be in [0, 1)", m.input_dropout);
+        if let Some([lo, hi]) = m.chrono_init {
+            ensure!(m.kind == ModelKind::Lstm, "`model.chrono_init` applies to the LSTM only");
+            ensure!(
+                lo >= 1.0 && hi > lo && hi.is_finite(),
+                "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max"
+            );
+        }
+        if m.kind == ModelKind::Elm {
+            ensure!(m.synaptic_delay_ms == 0.0, "`model.synaptic_delay_ms` does not apply to the ELM");
+            ensure!(m.dropout == 0.0, "`model.dropout` does not apply to the ELM (use `model.input_dropout`)");
+            let e = m.elm_options();
+            ensure!(matches!(e.version, 1 | 2), "`model.elm.version` = {} must be 1 or 2", e.version);
+            crate::model::elm_config(m, input, output)
+                .validate()
+                .map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
+        } else {
+            ensure!(m.elm.is_none(), "`[model.elm]` applies to `kind = \"elm\"` only");
+        }
+        ensure!(
+            m.synaptic_delay_ms >= 0.0 && m.synaptic_delay_ms.is_finite(),
+            "`model.synaptic_delay_ms` = {} must be ≥ 0",
+            m.synaptic_delay_ms
+        );
+        ensure!((0.0..1.0).contains(&m.dropout), "`model.dropout` = {} must be in [0, 1)", m.dropout);
+        ensure!(m.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", m.sigma_v);
+        if let Some(to) = m.sigma_v_anneal_to {
+            ensure!(m.kind == ModelKind::Glifr, "`model.sigma_v_anneal_to` applies to GLIFR only");
+            ensure!(to > 0.0 && to.is_finite(), "`model.sigma_v_anneal_to` = {to} must be positive");
+        }
+        if let Some(tau) = m.tau {
+            ensure!(tau > 0.0 && tau.is_finite(), "`model.tau` = {tau} must be positive");
+        }
+        if m.kind != ModelKind::Glifr {
+            ensure!(m.num_ascs == 0, "`model.num_ascs` applies to GLIFR only");
+            ensure!(m.init == InitKind::Hom, "`model.init = \"het\"` applies to GLIFR only");
+        }
+        match (m.init, &m.het_source) {
+            (InitKind::Het, None) => {
+                bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)")
+            }
+            (InitKind::Hom, Some(_)) => {
+                bail!("`model.het_source` is only used with `model.init = \"het\"`")
+            }
+            _ => {}
+        }
+        Ok(())
+    }
     /// The same shapes with a plain homogeneous init: for building a module whose values are
     /// about to be loaded or do not matter (benchmarks, parameter counts).
     pub fn shape_only(&self) -> ModelConfig {
@@ -204,6 +293,16 @@ impl ModelConfig {
                 let i = (epochs - epoch.clamp(1, epochs)) as f64;
                 to + (self.sigma_v - to) * i / (epochs - 1) as f64
             }
+        }
+    }
+
+    /// About how many weights the recurrent cell and readout hold (the ELM's own sizes are
+    /// checked by `elm::ElmConfig::validate`), in f64 so that absurd sizes cannot overflow.
+    pub fn weight_count(&self, input: usize, output: usize) -> f64 {
+        let (h, i, o) = (self.hidden_size as f64, input as f64, output as f64);
+        match self.kind {
+            ModelKind::Lstm => 4.0 * h * (h + i) + h * o,
+            _ => h * h + h * (i + o),
         }
     }
 
