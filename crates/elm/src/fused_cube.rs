@@ -34,9 +34,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::{Shape, Slice};
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
+use fused::cube::{empty_like, sigmoid_f32, units_per_cube};
 
 use crate::fused::{ElmScalars, ElmSequenceOps};
 use crate::mlp::MlpActivation;
@@ -61,16 +61,6 @@ fn tanh_f32(x: f32) -> f32 {
     let e = (-2.0f32 * x.abs()).exp();
     let magnitude = (1.0f32 - e) / (1.0f32 + e);
     if x < 0.0f32 { -magnitude } else { magnitude }
-}
-
-#[cube]
-fn sigmoid_f32(x: f32) -> f32 {
-    if x >= 0.0f32 {
-        1.0f32 / (1.0f32 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0f32 + e)
-    }
 }
 
 #[cube]
@@ -317,8 +307,7 @@ impl Launch {
         let layers = widths.len();
         let hidden = if layers > 1 { widths[0] } else { memory };
         let capacity = hidden.max(memory);
-        // One unit per output unit up to 256 (a multiple of the 32-wide SIMD groups).
-        let units = (capacity.next_power_of_two().clamp(32, 256) as u32).min(client_max_units);
+        let units = units_per_cube(capacity, client_max_units);
         Self { steps, memory, hidden, layers, capacity, silu: scalars.activation == MlpActivation::Silu, units }
     }
 
@@ -332,10 +321,6 @@ impl Launch {
 }
 
 type Cb = CubeBackend;
-
-fn empty_like(like: &CubeTensor, shape: &[usize]) -> CubeTensor {
-    empty_device_dtype(like.client.clone(), like.device.clone(), Shape::from(shape.to_vec()), like.dtype)
-}
 
 /// `x[.., range]` along the last of three dims, as `[rows, width]`.
 fn columns(x: CubeTensor, rows: usize, kept: usize, range: std::ops::Range<usize>) -> CubeTensor {

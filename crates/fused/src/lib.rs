@@ -12,13 +12,18 @@
 //! * [`parallel`]: a batch split across threads for a whole sequence;
 //! * [`math`]: `exp` and the sigmoid in arithmetic that vectorises;
 //! * [`recurrence`]: the [`Recurrence`] trait every model family implements, so that
-//!   segmented recomputation runs any of them (fused where it can) through one seam.
+//!   segmented recomputation runs any of them (fused where it can) through one seam;
+//! * [`testing`]: whether the GPU tests can run here (and, under CI, that they must);
+//! * `cube` (feature `cube`): what the `#[cube]` kernels share.
 
+#[cfg(feature = "cube")]
+pub mod cube;
 pub mod gemm;
 pub mod host;
 pub mod math;
 pub mod parallel;
 pub mod recurrence;
+pub mod testing;
 
 pub use gemm::{MatRef, matmul, matmul_in_part, matmul_serial};
 pub use recurrence::Recurrence;

@@ -39,9 +39,10 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::{Shape, Slice};
 use burn_cubecl::CubeBackend;
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::{empty_device_dtype, zeros_client};
+use burn_cubecl::ops::numeric::zeros_client;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
+use fused::cube::{empty_like, sigmoid_f32, units_per_cube};
 
 use crate::fused::{GlifrScalars, GlifrSequenceOps};
 
@@ -60,16 +61,6 @@ fn shared_floats_per_neuron(ascs: usize) -> usize {
 /// Whether the kernels take a layer of `hidden` neurons with `ascs` after-spike currents.
 pub fn supports(hidden: usize, ascs: usize) -> bool {
     (1..=MAX_HIDDEN).contains(&hidden) && 4 * hidden * shared_floats_per_neuron(ascs) <= SHARED_BYTES
-}
-
-#[cube]
-fn sigmoid_f32(x: f32) -> f32 {
-    if x >= 0.0f32 {
-        1.0f32 / (1.0f32 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0f32 + e)
-    }
 }
 
 /// The forward recurrence; one cube per sequence (see the module docs). `packed` is the output
@@ -308,10 +299,6 @@ fn glifr_backward_kernel(
 
 type Cb = CubeBackend;
 
-fn empty_like(like: &CubeTensor, shape: &[usize]) -> CubeTensor {
-    empty_device_dtype(like.client.clone(), like.device.clone(), Shape::from(shape.to_vec()), like.dtype)
-}
-
 /// What both kernels are launched with: one cube per sequence, and its units. Checks that the
 /// kernels take the shape.
 struct Launch {
@@ -330,8 +317,7 @@ impl Launch {
             "a start of {prefix} steps cannot feed a delay of {}",
             scalars.delay
         );
-        // One unit per neuron up to 256 (a multiple of the 32-wide SIMD groups).
-        let units = (hidden.next_power_of_two().clamp(32, 256) as u32).min(max_units);
+        let units = units_per_cube(hidden, max_units);
         Self { batch, units }
     }
 

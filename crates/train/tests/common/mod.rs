@@ -48,15 +48,6 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     })
 }
 
-/// Whether a Vulkan ICD is installed (Linux), i.e. wgpu can find an adapter.
-pub fn vulkan_driver_present() -> bool {
-    ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"].iter().any(|d| {
-        std::fs::read_dir(d).is_ok_and(|mut entries| {
-            entries.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json")))
-        })
-    })
-}
-
 /// The full MNIST, fetched by the binary's own code into `<workspace>/data/mnist` (or
 /// `$NEUROZOO_MNIST_DIR`) when missing.
 pub fn mnist_dir() -> PathBuf {
