@@ -300,9 +300,21 @@ pub fn fused_supported(device: &Device) -> bool {
     }
 }
 
+/// Widest layer (and largest d_m) a cube of the Cube kernels (`crate::fused_cube`) holds in
+/// shared memory: with the backward's six buffers of this many f32, 24 KiB, under every
+/// runtime's minimum of 32 KiB. Declared here, with the dispatch, so that the kernels depend on
+/// this seam and not the other way round.
+pub const CUBE_MAX_WIDTH: usize = 1024;
+
+/// Whether the Cube kernels take an MLP of these output widths (first layer first, d_m last).
+pub fn cube_supports(widths: &[usize]) -> bool {
+    let Some((&memory, hidden)) = widths.split_last() else { return false };
+    hidden.windows(2).all(|w| w[0] == w[1]) && widths.iter().all(|&w| (1..=CUBE_MAX_WIDTH).contains(&w)) && memory > 0
+}
+
 /// Whether `device` runs the fused sequence for an MLP of these output widths (first layer
 /// first, d_m last): the CPU code takes any; the Cube kernels need equal hidden widths that fit
-/// a cube's shared memory (`crate::fused_cube::supports`).
+/// a cube's shared memory ([`cube_supports`]).
 pub fn fused_supported_for(device: &Device, widths: &[usize]) -> bool {
     if !fused_supported(device) {
         return false;
@@ -311,7 +323,7 @@ pub fn fused_supported_for(device: &Device, widths: &[usize]) -> bool {
     {
         use burn::backend::DispatchDevice;
         if matches!(device.as_dispatch().clone().inner(), DispatchDevice::Cube(_)) {
-            return crate::fused_cube::supports(widths);
+            return cube_supports(widths);
         }
     }
     let _ = widths;

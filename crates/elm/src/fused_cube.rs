@@ -25,8 +25,8 @@
 //! batch 768), not by a batch of 8.
 //!
 //! Supported shapes: the MLP's hidden layers share one width H (every MLP the ELM builds), and
-//! H and d_m fit the cube's shared memory ([`MAX_WIDTH`]); otherwise the ELM runs step by step
-//! ([`supports`]).
+//! H and d_m fit the cube's shared memory ([`crate::fused::CUBE_MAX_WIDTH`]); otherwise the
+//! ELM runs step by step ([`crate::fused::cube_supports`]).
 
 use burn::backend::TensorMetadata;
 use burn::backend::ops::{ActivationOps, FloatTensorOps};
@@ -38,22 +38,12 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 use fused::cube::{empty_like, sigmoid_f32, units_per_cube};
 
-use crate::fused::{ElmScalars, ElmSequenceOps};
+use crate::fused::{ElmScalars, ElmSequenceOps, cube_supports as supports};
 use crate::mlp::MlpActivation;
-
-/// Widest layer (and largest d_m) a cube holds in shared memory: with the backward's six
-/// buffers of this many f32, 24 KiB, under every runtime's minimum of 32 KiB.
-pub const MAX_WIDTH: usize = 1024;
 
 /// LeCun's scaled tanh: `1.7159·tanh(⅔x)`, the ELM's memory update nonlinearity.
 const LECUN_SCALE: f32 = 1.7159;
 const LECUN_SLOPE: f32 = 2.0 / 3.0;
-
-/// Whether the kernels take an MLP of these output widths (first layer first, d_m last).
-pub fn supports(widths: &[usize]) -> bool {
-    let Some((&memory, hidden)) = widths.split_last() else { return false };
-    hidden.windows(2).all(|w| w[0] == w[1]) && widths.iter().all(|&w| (1..=MAX_WIDTH).contains(&w)) && memory > 0
-}
 
 /// `tanh`, from one exponential of a non-positive argument (no overflow; exact sign).
 #[cube]

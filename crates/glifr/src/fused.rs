@@ -424,9 +424,28 @@ pub fn fused_supported(device: &Device) -> bool {
     }
 }
 
+/// Most neurons a cube of the Cube kernels (`crate::fused_cube`) holds. The kernels' limits
+/// are declared here, with the dispatch, so that the kernels depend on this seam and not the
+/// other way round.
+pub const CUBE_MAX_HIDDEN: usize = 512;
+
+/// Bytes of shared memory every CubeCL runtime gives a cube at least.
+const CUBE_SHARED_BYTES: usize = 32 * 1024;
+
+/// The backward's shared f32 buffers per neuron: the sums of the 3 + 3A coefficient rows, the
+/// carried V̄, Ī_j and P̄ (2 + A), and V̄_t shared between the units (1). The forward needs one.
+fn cube_shared_floats_per_neuron(ascs: usize) -> usize {
+    (3 + 3 * ascs) + (2 + ascs) + 1
+}
+
+/// Whether the Cube kernels take a layer of `hidden` neurons with `ascs` after-spike currents.
+pub fn cube_supports(hidden: usize, ascs: usize) -> bool {
+    (1..=CUBE_MAX_HIDDEN).contains(&hidden) && 4 * hidden * cube_shared_floats_per_neuron(ascs) <= CUBE_SHARED_BYTES
+}
+
 /// Whether `device` runs the fused GLIFR sequence for a layer of `hidden` neurons with `ascs`
 /// after-spike currents: the CPU code takes any; a CubeCL device (wgpu) takes what its
-/// kernels' shared memory holds (`crate::fused_cube::supports`).
+/// kernels' shared memory holds ([`cube_supports`]).
 pub fn glifr_fused_supported(device: &Device, hidden: usize, ascs: usize) -> bool {
     if fused_supported(device) {
         return true;
@@ -435,7 +454,7 @@ pub fn glifr_fused_supported(device: &Device, hidden: usize, ascs: usize) -> boo
     {
         use burn::backend::DispatchDevice;
         if matches!(device.as_dispatch().clone().inner(), DispatchDevice::Cube(_)) {
-            return crate::fused_cube::supports(hidden, ascs);
+            return cube_supports(hidden, ascs);
         }
     }
     let _ = (hidden, ascs);

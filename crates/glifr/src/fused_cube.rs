@@ -29,9 +29,9 @@
 //!
 //! The price is parallelism: B cubes, as for the ELM ([`crate`]'s sibling `elm::fused_cube`).
 //!
-//! Supported shapes: H up to [`MAX_HIDDEN`] and few enough after-spike currents that the
-//! backward's shared buffers fit a cube's 32 KiB ([`supports`]); otherwise the network runs
-//! step by step.
+//! Supported shapes: H up to [`crate::fused::CUBE_MAX_HIDDEN`] and few enough after-spike
+//! currents that the backward's shared buffers fit a cube's 32 KiB
+//! ([`crate::fused::cube_supports`]); otherwise the network runs step by step.
 
 use burn::backend::TensorMetadata;
 use burn::backend::ops::FloatTensorOps;
@@ -44,24 +44,7 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 use fused::cube::{empty_like, sigmoid_f32, units_per_cube};
 
-use crate::fused::{GlifrScalars, GlifrSequenceOps};
-
-/// Most neurons a cube holds.
-pub const MAX_HIDDEN: usize = 512;
-
-/// Bytes of shared memory every CubeCL runtime gives a cube at least.
-const SHARED_BYTES: usize = 32 * 1024;
-
-/// The backward's shared f32 buffers per neuron: the sums of the 3 + 3A coefficient rows, the
-/// carried V̄, Ī_j and P̄ (2 + A), and V̄_t shared between the units (1). The forward needs one.
-fn shared_floats_per_neuron(ascs: usize) -> usize {
-    (3 + 3 * ascs) + (2 + ascs) + 1
-}
-
-/// Whether the kernels take a layer of `hidden` neurons with `ascs` after-spike currents.
-pub fn supports(hidden: usize, ascs: usize) -> bool {
-    (1..=MAX_HIDDEN).contains(&hidden) && 4 * hidden * shared_floats_per_neuron(ascs) <= SHARED_BYTES
-}
+use crate::fused::{GlifrScalars, GlifrSequenceOps, cube_supports as supports};
 
 /// The forward recurrence; one cube per sequence (see the module docs). `packed` is the output
 /// `[2+A, P+T, B, H]`: its first P steps are copied from `start`, the rest computed.

@@ -145,17 +145,19 @@ pub fn write_png(
     write_atomic(path, &bytes)
 }
 
+/// One step of SplitMix64 (Steele et al. 2014): a well-mixed 64-bit stream from any seed.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// SplitMix64 over `parts`: distinct tuples (seed, epoch, index, ...) give unrelated seeds.
+/// Each part is added to the state, which one SplitMix64 step then replaces by its output.
 pub fn mix(parts: &[u64]) -> u64 {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    for &p in parts {
-        state = state.wrapping_add(p).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        state = z ^ (z >> 31);
-    }
-    state
+    parts.iter().fold(0x9E37_79B9_7F4A_7C15u64, |state, &p| splitmix64(&mut state.wrapping_add(p)))
 }
 
 /// The error `Dataset::get` returns for an index past the end.

@@ -15,8 +15,8 @@ use tasks::{BatchTarget, SequenceBatch};
 use crate::config::{ModelConfig, RunConfig};
 use crate::data_parallel::training_step;
 use crate::device::DeviceChoice;
+use crate::loss::{drop_inputs, mask_seed};
 use crate::model::build_model;
-use crate::runner::{drop_inputs, mask_seed};
 
 /// Benchmark results.
 #[derive(Clone, Debug, Serialize)]

@@ -192,7 +192,7 @@ mod tests {
         config.model.hidden_size = 10;
         let model = crate::model::build_model(&config.resolved_model(), 0, &device).unwrap();
         let test = crate::data::build_dataset(&config.task, crate::data::Part::Test, 6).unwrap();
-        let evaluate = |threads| crate::runner::evaluate(&model, test.clone(), 6, 0.0, 0, &device, threads).unwrap();
+        let evaluate = |threads| crate::evaluate::evaluate(&model, test.clone(), 6, 0.0, 0, &device, threads).unwrap();
         let whole = evaluate(1);
         assert!(whole.loss > 0.0);
         for threads in [3, 6] {

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::config::{ElmOptions, InitKind, LeakInit, ModelConfig, ModelKind, five, half, one, one_usize, thousand};
 use crate::import::StateDict;
-use crate::model::{Model, SavedModel, elm_config, save_checkpoint};
+use crate::model::{Model, SavedModel, save_checkpoint};
 
 /// The reference `ELM.__init__` arguments (`model_config.json`); absent keys take the
 /// constructor's defaults, unknown keys are refused as the constructor would.
@@ -202,9 +202,8 @@ pub fn read_elmneuron(
     };
     let config = reference.model_config(version, config_path)?;
     let (input, output) = (reference.num_input, reference.num_output);
-    let elm = elm_config(&config, input, output)
-        .init(device)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
+    let elm =
+        config.elm_config(input, output).init(device).map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
     // A state dict of another model (or an edited config) shows up as a shape or key mismatch
     // below; the user must learn that the two files disagree, not only what one of them holds.
     let elm =

@@ -7,13 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 use burn::store::RecordError;
-use elm::{Elm, ElmConfig, ElmVersion};
+use elm::Elm;
 use glifr::{
     Cell, GlifrConfig, LstmConfig, MembraneLeakInit, RecurrentNetwork, RecurrentNetworkConfig, RnnConfig, delay_steps,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::ElmOptions;
 use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
 use crate::fsutil::write_atomic;
 
@@ -150,35 +149,13 @@ impl Model {
     }
 }
 
-/// The [`ElmConfig`] of an `elm` model config with `input`/`output` sizes.
-pub fn elm_config(model: &ModelConfig, input: usize, output: usize) -> ElmConfig {
-    let e: ElmOptions = model.elm_options();
-    ElmConfig::new(input, output)
-        .with_memory_size(model.hidden_size)
-        .with_lambda(e.lambda)
-        .with_mlp_layers(e.mlp_layers)
-        .with_mlp_hidden_size(e.mlp_hidden_size)
-        .with_mlp_activation(e.mlp_activation)
-        .with_synapse_tau(e.synapse_tau)
-        .with_memory_tau_min(e.memory_tau_min)
-        .with_memory_tau_max(e.memory_tau_max)
-        .with_learn_memory_tau(e.learn_memory_tau)
-        .with_synapse_weight_init(e.synapse_weight_init)
-        .with_num_branch(e.num_branch)
-        .with_synapses_per_branch(e.synapses_per_branch)
-        .with_routing(e.routing)
-        .with_dt(model.dt())
-        .with_version(if e.version == 2 { ElmVersion::V2 } else { ElmVersion::V1 })
-        .with_per_synapse_trace(e.per_synapse_trace)
-}
-
 /// Builds a freshly initialised model. `seed` draws random routing; the weights come from the
 /// device's RNG (seed it first).
 pub fn build_model(model: &ModelConfig, seed: u64, device: &Device) -> Result<Model> {
     if model.kind == ModelKind::Elm {
         let input = model.input_size.context("model.input_size is not resolved")?;
         let output = model.output_size.context("model.output_size is not resolved")?;
-        let elm = elm_config(model, input, output).with_routing_seed(seed).init(device).context("building the ELM")?;
+        let elm = model.elm_config(input, output).with_routing_seed(seed).init(device).context("building the ELM")?;
         return Ok(Model::Elm(elm.with_fused(model.fused)));
     }
     Ok(Model::Recurrent(build_network(model, device)?))
@@ -343,12 +320,31 @@ pub fn ensure_checkpoint_fits(
     Ok(())
 }
 
+/// The newest complete checkpoint of a run directory, if any.
+pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
+    let latest = run_dir.join("checkpoints").join("latest");
+    if !latest.is_file() {
+        return Ok(None);
+    }
+    let name = crate::fsutil::read_to_string_bounded(&latest, 4096)?;
+    let name = name.trim();
+    // Confined to the run: one folder name under checkpoints/, never a path out of it.
+    ensure!(
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']),
+        "{} names {name:?}; expected the name of a checkpoint folder beside it (like `epoch-0003`)",
+        latest.display()
+    );
+    let dir = run_dir.join("checkpoints").join(name);
+    ensure!(dir.is_dir(), "{} names {}, which does not exist", latest.display(), dir.display());
+    Ok(Some(dir))
+}
+
 /// Accepts a checkpoint directory, or a run directory (its latest checkpoint).
 pub fn resolve_checkpoint(path: &Path) -> Result<PathBuf> {
     if path.join(MODEL_TOML).is_file() {
         return Ok(path.to_path_buf());
     }
-    if let Some(latest) = crate::runner::latest_checkpoint(path)? {
+    if let Some(latest) = latest_checkpoint(path)? {
         return Ok(latest);
     }
     bail!(

@@ -15,7 +15,8 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::config::RunConfig;
-use crate::runner::{Summary, TrainOptions, latest_checkpoint, train};
+use crate::model::latest_checkpoint;
+use crate::runner::{Summary, TrainOptions, train};
 
 /// One run of a plan.
 #[derive(Clone, Debug)]

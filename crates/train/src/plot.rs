@@ -8,7 +8,7 @@ use std::sync::Once;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use crate::runner::EpochRecord;
+use crate::metrics::EpochRecord;
 
 static FONT: Once = Once::new();
 

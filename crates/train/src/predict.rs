@@ -8,9 +8,9 @@ use burn::prelude::*;
 use crate::config::RunConfig;
 use crate::data::{Part, build_dataset};
 use crate::device::DeviceChoice;
+use crate::evaluate::{Evaluation, evaluate};
 use crate::model::{load_checkpoint, resolve_checkpoint};
 use crate::npy::{read_npy, write_npy};
-use crate::runner::{Evaluation, evaluate};
 
 /// Runs the model in `checkpoint` on `input` (`[B,T,in]` float32) and writes the readout of
 /// every step (`[B,T,out]`) to `output`, and when asked the GLIFR voltage (`[B,T,H]`) to

@@ -25,8 +25,8 @@ use burn::prelude::*;
 use fused::Recurrence;
 use tasks::{BatchTarget, SequenceBatch};
 
+use crate::loss::{batch_loss, classification_loss};
 use crate::model::Model;
-use crate::runner::{batch_loss, classification_loss};
 
 /// The loss of a batch, its number of correct predictions, and the parameter gradients.
 /// `segment` asks for recomputation in segments of that many steps; it applies to a model

@@ -13,9 +13,9 @@ use serde::Serialize;
 use crate::config::RunConfig;
 use crate::data::{Part, build_dataset};
 use crate::device::DeviceChoice;
+use crate::evaluate::evaluate;
 use crate::fsutil::write_atomic;
 use crate::model::{Model, load_checkpoint, resolve_checkpoint};
-use crate::runner::evaluate;
 
 /// The result at one fraction for one run.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -168,7 +168,7 @@ fn a_branch_elm_trains_on_the_split_layout_and_is_evaluated() {
     let config = short_memory_elm(runs.path(), &fixtures().join("layout"), 4);
     let options = train::runner::TrainOptions { device: None, resume: false, quiet: true };
     let summary = train::runner::train(&config, &options).unwrap();
-    let records = train::runner::read_metrics(&config.run_dir().join("metrics.csv")).unwrap();
+    let records = train::metrics::read_metrics(&config.run_dir().join("metrics.csv")).unwrap();
     assert_eq!(records.len(), 2);
     // 0.5·BCE + 0.5·MSE is positive and finite; the validation windows are the same each epoch,
     // so the two epochs' validation losses differ only through training.
@@ -200,7 +200,7 @@ fn the_loss_is_half_bce_half_mse() {
     let device = Device::flex();
     let output = Tensor::<3>::from_data(TensorData::new(vec![0.0f32, 1.0, 2.0, 3.0], [1, 2, 2]), &device);
     let target = Tensor::<3>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 3.0], [1, 2, 2]), &device);
-    let loss: f64 = train::runner::spike_and_soma_loss(output, target).into_scalar::<f64>();
+    let loss: f64 = train::loss::spike_and_soma_loss(output, target).into_scalar::<f64>();
     let bce = (2f64.ln() + 2.0 + (1.0 + (-2f64).exp()).ln()) / 2.0;
     assert!((loss - (0.5 * bce + 0.25)).abs() < 1e-6, "{loss}");
 }

@@ -11,7 +11,8 @@ use train::config::RunConfig;
 /// Training seeds the device's global RNG; tests in this binary run on parallel threads and
 /// would interleave their draws, so the runs that must be reproducible take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
-use train::runner::{TrainOptions, read_metrics, train};
+use train::metrics::read_metrics;
+use train::runner::{TrainOptions, train};
 
 fn config(name: &str, runs: &std::path::Path, epochs: usize) -> RunConfig {
     let text = format!(
@@ -81,7 +82,7 @@ fn loss_falls_and_resume_is_exact() {
     // (issue 20: 11 rows lost in 30 kills): the row comes back from the checkpoint's own copy.
     let run_metrics = runs.path().join("resumed/metrics.csv");
     let rows = read_metrics(&run_metrics).unwrap();
-    train::runner::write_metrics(&run_metrics, &rows[..1]).unwrap();
+    train::metrics::write_metrics(&run_metrics, &rows[..1]).unwrap();
     first.training.epochs = 3;
     let resumed = train(&first, &TrainOptions { resume: true, quiet: true, ..Default::default() }).unwrap();
     let resumed_metrics = read_metrics(&runs.path().join("resumed/metrics.csv")).unwrap();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail, ensure};
-use elm::{MlpActivation, RoutingKind};
+use elm::{ElmConfig, ElmVersion, MlpActivation, RoutingKind};
 use serde::{Deserialize, Serialize};
 
 use super::{five, half, one, one_usize, thousand, yes};
@@ -241,9 +241,7 @@ impl ModelConfig {
             ensure!(m.dropout == 0.0, "`model.dropout` does not apply to the ELM (use `model.input_dropout`)");
             let e = m.elm_options();
             ensure!(matches!(e.version, 1 | 2), "`model.elm.version` = {} must be 1 or 2", e.version);
-            crate::model::elm_config(m, input, output)
-                .validate()
-                .map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
+            m.elm_config(input, output).validate().map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
         } else {
             ensure!(m.elm.is_none(), "`[model.elm]` applies to `kind = \"elm\"` only");
         }
@@ -309,6 +307,28 @@ impl ModelConfig {
     /// Δt in ms: the configured one, or the kind's default.
     pub fn dt(&self) -> f64 {
         self.dt.unwrap_or(if self.kind == ModelKind::Elm { 1.0 } else { 0.05 })
+    }
+
+    /// The [`ElmConfig`] of an `elm` model config with `input`/`output` sizes.
+    pub fn elm_config(&self, input: usize, output: usize) -> ElmConfig {
+        let e: ElmOptions = self.elm_options();
+        ElmConfig::new(input, output)
+            .with_memory_size(self.hidden_size)
+            .with_lambda(e.lambda)
+            .with_mlp_layers(e.mlp_layers)
+            .with_mlp_hidden_size(e.mlp_hidden_size)
+            .with_mlp_activation(e.mlp_activation)
+            .with_synapse_tau(e.synapse_tau)
+            .with_memory_tau_min(e.memory_tau_min)
+            .with_memory_tau_max(e.memory_tau_max)
+            .with_learn_memory_tau(e.learn_memory_tau)
+            .with_synapse_weight_init(e.synapse_weight_init)
+            .with_num_branch(e.num_branch)
+            .with_synapses_per_branch(e.synapses_per_branch)
+            .with_routing(e.routing)
+            .with_dt(self.dt())
+            .with_version(if e.version == 2 { ElmVersion::V2 } else { ElmVersion::V1 })
+            .with_per_synapse_trace(e.per_synapse_trace)
     }
 
     /// The ELM options (defaults when `[model.elm]` is absent).
