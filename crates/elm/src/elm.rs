@@ -30,6 +30,10 @@
 //! the routing: the tensors BPTT keeps per step are `d_b` wide, not `d_s` (NeuronIO: 45 instead
 //! of 4500). A v1 model whose τ_s differ within a branch (only possible by editing a checkpoint)
 //! takes the exact per-synapse path, as does one built with `per_synapse_trace`.
+//!
+//! Over 600 lines for a reason: the neuron is one file a newcomer reads top to bottom
+//! (equations, config, init, step, sequence paths), and about 350 of its lines are the
+//! hand-derived tests beside the code they check.
 
 use burn::module::Param;
 use burn::nn::Linear;

@@ -12,6 +12,9 @@
 //! so an interrupted experiment still leaves the table of what is done. The test metric is the
 //! accuracy of the final epoch's model (the reference tests `last.ckpt`), or its MSE for sine;
 //! the table gives mean and sample SD over trials (`network_loss.m:38-39`) beside the paper's.
+//!
+//! Over 600 lines: a table's models, paper numbers, plan, collection and writers (markdown,
+//! CSV, learning curves) belong together; the last hundred lines test its arithmetic and plans.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -373,6 +376,34 @@ pub fn collect_experiment(
     Ok((results, missing))
 }
 
+/// Per model of `table` with finished runs in `results`: its test metric (accuracy, or MSE
+/// for sine) at every evaluated epoch, the mean over its trials, at the epochs all of them
+/// reached. Labelled `RHetA (3 trials)`.
+pub fn learning_curve_points(table: Table, results: &[TrialResult]) -> Result<Vec<(String, Vec<(f64, f64)>)>> {
+    let mut lines = Vec::new();
+    for variant in table.variants() {
+        let runs: Vec<&TrialResult> = results.iter().filter(|r| r.model == variant.key).collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let mut sums: std::collections::BTreeMap<usize, (f64, usize)> = Default::default();
+        for run in &runs {
+            for record in crate::metrics::read_metrics(&run.run_dir.join("metrics.csv"))? {
+                let value = if table == Table::Sine { record.test_loss } else { record.test_accuracy };
+                if let Some(value) = value {
+                    let sum = sums.entry(record.epoch).or_default();
+                    *sum = (sum.0 + value, sum.1 + 1);
+                }
+            }
+        }
+        let points =
+            sums.into_iter().filter(|(_, (_, n))| *n == runs.len()).map(|(e, (sum, n))| (e as f64, sum / n as f64));
+        let trials = if runs.len() == 1 { "1 trial".to_string() } else { format!("{} trials", runs.len()) };
+        lines.push((format!("{} ({trials})", variant.label), points.collect()));
+    }
+    Ok(lines)
+}
+
 /// `rheta-trial3` → (`rheta`, 3), for a model of `variants`.
 fn split_run_name(name: &str, variants: &[Variant]) -> Option<(String, usize)> {
     let (key, trial) = name.rsplit_once("-trial")?;
@@ -505,6 +536,15 @@ pub fn write_tables(table: Table, out: &Path, results: &[TrialResult]) -> Result
     write_atomic(&out.join("table.csv"), csv.as_bytes())?;
     write_atomic(&out.join("trials.csv"), trials_csv.as_bytes())?;
     write_atomic(&out.join("table.md"), md.as_bytes())?;
+    // The paper's learning-curve figure: a plot that fails costs a warning, not the table.
+    let metric = table.metric();
+    let title =
+        format!("GLIFR paper, {}: {metric} per epoch, mean over trials", table.name().trim_end_matches("-table"));
+    let drawn = learning_curve_points(table, results)
+        .and_then(|lines| crate::plot::model_curves(&out.join("learning_curves.png"), &title, metric, &lines));
+    if let Err(e) = drawn {
+        eprintln!("warning: could not draw {}: {e:#}", out.join("learning_curves.png").display());
+    }
     Ok(())
 }
 

@@ -155,15 +155,25 @@ pub fn learning_curves(path: &Path, records: &[EpochRecord], title: &str) -> Res
 
 /// One line per run: the mean metric against the fraction of neurons silenced.
 pub fn silencing_curves(path: &Path, title: &str, metric: &str, lines: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
-    let series: Vec<Series> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, (name, pts))| (name.clone(), pts.clone(), COLORS[i % COLORS.len()]))
-        .collect();
+    let series = colored(lines);
     draw_png(path, (720, 520), |root| {
         let root = root.titled(title, ("sans-serif", 22)).map_err(|e| anyhow!("{e:?}"))?;
         panel_with(&root, metric, "fraction of neurons silenced", 0.02, false, &series)
     })
+}
+
+/// One line per model of a table: its test metric against the epoch.
+pub fn model_curves(path: &Path, title: &str, metric: &str, lines: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
+    let series = colored(lines);
+    draw_png(path, (900, 560), |root| {
+        let root = root.titled(title, ("sans-serif", 22)).map_err(|e| anyhow!("{e:?}"))?;
+        panel(&root, metric, &series)
+    })
+}
+
+/// Lines in matplotlib's tab10 order.
+fn colored(lines: &[(String, Vec<(f64, f64)>)]) -> Vec<Series> {
+    lines.iter().enumerate().map(|(i, (name, pts))| (name.clone(), pts.clone(), COLORS[i % COLORS.len()])).collect()
 }
 
 /// One histogram per parameter (columns of `points`), bars stacked by cluster.

@@ -59,6 +59,17 @@ fn sine_table_trains_in_order_resumes_and_clusters() {
     assert_eq!(fields[6], "0.0121", "the paper's RHetA MSE");
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(md.contains("| RHetA |") && md.contains(".0121 (.0017)"), "{md}");
+    // The learning curves: per model, the test MSE of every evaluated epoch averaged over the
+    // trials; the last point is the table's mean, and the figure is a real PNG.
+    let lines = train::experiment::learning_curve_points(Table::Sine, &results).unwrap();
+    let labels: Vec<&str> = lines.iter().map(|(label, _)| label.as_str()).collect();
+    assert_eq!(labels, ["LHetA (2 trials)", "RHetA (2 trials)"]);
+    let (last_epoch, last_mean) = *lines[1].1.last().unwrap();
+    assert_eq!(last_epoch, 2.0);
+    assert!((last_mean - mean).abs() < 1e-12, "{last_mean} vs the table's {mean}");
+    let png = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(out.join("learning_curves.png")).unwrap()));
+    let info = png.read_info().unwrap();
+    assert_eq!((info.info().width, info.info().height), (900, 560));
 
     // Again: everything is read back, nothing retrained.
     let summary = out.join("rheta-trial0/summary.json");

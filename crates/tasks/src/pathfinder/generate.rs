@@ -30,6 +30,9 @@
 //!
 //! Randomness is ours (a seeded ChaCha per image), so the images are not numpy's. Where the
 //! original draws each label with p = ½, we balance the labels exactly within each folder.
+//!
+//! Just over 600 lines: the generator is one algorithm, kept in the order the original runs it,
+//! with its tests.
 
 use std::collections::HashMap;
 use std::rc::Rc;
