@@ -1,4 +1,5 @@
-//! Datasets and batching for the neurozoo tasks.
+//! Readers, datasets and batching for the neurozoo tasks. (What generates data, the Pathfinder
+//! generator and SHD-synthetic, is the `datagen` crate, which depends on this one.)
 //!
 //! Every task is a burn-dataset [`Dataset`](burn::data::dataset::Dataset) of
 //! [`SequenceItem`]s, batched by [`SequenceBatcher`] into `[B,T,in]` inputs, so every task
@@ -9,6 +10,7 @@
 //! * [`sine`]: the sine pattern-generation task.
 //! * [`neuronio`]: NeuronIO simulation files, training windows and the authors' evaluation.
 //! * [`shd`]: the Spiking Heidelberg Digits files, their binning and SHD-Adding pairs.
+//! * [`pathfinder`]: LRA's Pathfinder and Path-X levels (metadata and PNGs).
 
 use std::path::PathBuf;
 
@@ -16,14 +18,11 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::DatasetError;
 use burn::prelude::*;
 
-pub mod hdf5_write;
 pub mod idx;
 pub mod mnist;
 pub mod neuronio;
-pub mod parallel;
 pub mod pathfinder;
 pub mod shd;
-pub mod shd_synth;
 pub mod sine;
 
 /// What can go wrong reading task data. Every variant names the file.

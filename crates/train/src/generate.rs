@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use tasks::pathfinder::generate::GeneratorParams;
-use tasks::pathfinder::write::{GenerateOptions, write_dataset, write_grid};
+use datagen::pathfinder::generate::GeneratorParams;
+use datagen::pathfinder::write::{GenerateOptions, write_dataset, write_grid};
 use tasks::pathfinder::{Difficulty, PathfinderIndex, read_png};
 
 /// Difficulty on the command line.
@@ -154,8 +154,8 @@ pub struct ShdSynthArgs {
 
 /// Generates SHD-synthetic, or converts one WAV file with `--wav`.
 pub fn gen_shd_synth(args: &ShdSynthArgs) -> Result<()> {
-    use tasks::shd::{SpeakerInfo, write_shd};
-    use tasks::shd_synth::{self, DATASET_NAME, SPEAKERS, SynthOptions, cochlea, speech};
+    use datagen::shd_synth::{self, DATASET_NAME, SPEAKERS, SynthOptions, cochlea, speech};
+    use datagen::shd_write::{SpeakerInfo, write_shd};
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let params = cochlea::CochleaParams::default();
     if let (Some(wav), Some(out)) = (&args.wav, &args.spikes) {

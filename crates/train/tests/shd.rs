@@ -85,13 +85,14 @@ fn shd_and_shd_adding_train_from_a_config() {
 
 #[test]
 fn runs_on_shd_synthetic_say_so_in_name_and_summary() {
-    use tasks::shd::{ShdFile, SpeakerInfo, write_shd};
+    use datagen::shd_write::{SpeakerInfo, write_shd};
+    use tasks::shd::ShdFile;
     let data = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/tests/fixtures/shd/shd_f16.h5");
     let real = ShdFile::read(&fixture).unwrap();
     for part in ["train", "test"] {
         let path = data.path().join(format!("shd_{part}.h5"));
-        let mark = [("dataset", tasks::shd_synth::DATASET_NAME)];
+        let mark = [("dataset", datagen::shd_synth::DATASET_NAME)];
         write_shd(&path, &real.samples, &real.keys, &SpeakerInfo::default(), &mark).unwrap();
     }
     let runs = tempfile::tempdir().unwrap();

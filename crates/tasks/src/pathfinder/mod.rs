@@ -22,9 +22,6 @@ use rand::seq::SliceRandom;
 
 use crate::{DataError, SequenceItem, Target, out_of_range};
 
-pub mod generate;
-pub mod render;
-
 /// The three difficulty levels of the release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Difficulty {
@@ -326,5 +323,3 @@ impl Dataset<SequenceItem> for PathfinderSequences {
 pub fn write_png(path: &Path, pixels: &[u8], side: usize, source: &str) -> Result<(), DataError> {
     crate::write_png(path, pixels, (side, side), png::ColorType::Grayscale, Some(source))
 }
-
-pub mod write;

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use super::generate::{GeneratedImage, GeneratorParams, balanced_labels, generate_image};
-use super::{Difficulty, SYNTHETIC_MARK, write_png};
-use crate::DataError;
 use crate::parallel::parallel_map;
-use crate::write_atomic;
+use tasks::DataError;
+use tasks::pathfinder::{Difficulty, SYNTHETIC_MARK, write_png};
+use tasks::write_atomic;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ pub struct GenerateReport {
 
 /// The seed of image `n` of folder `k`.
 pub fn image_seed(seed: u64, folder: usize, n: usize) -> u64 {
-    crate::mix(&[seed, 0x7A7B_F1ED, folder as u64, n as u64])
+    tasks::mix(&[seed, 0x7A7B_F1ED, folder as u64, n as u64])
 }
 
 /// The metadata line of one image: the generator's eleven fields, then `synthetic`.
@@ -147,5 +147,5 @@ pub fn write_grid(path: &Path, images: &[(Vec<u8>, u8)], side: usize, columns: u
             }
         }
     }
-    crate::write_png(path, &rgb, (w, h), png::ColorType::Rgb, None)
+    tasks::write_png(path, &rgb, (w, h), png::ColorType::Rgb, None)
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use burn::data::dataset::Dataset;
-use tasks::pathfinder::generate::{GeneratorParams, balanced_labels, generate_image};
-use tasks::pathfinder::write::{GenerateOptions, image_seed, write_dataset};
+use datagen::pathfinder::generate::{GeneratorParams, balanced_labels, generate_image};
+use datagen::pathfinder::write::{GenerateOptions, image_seed, write_dataset};
 use tasks::pathfinder::{Difficulty, PathfinderIndex, PathfinderPart, PathfinderSequences, PixelEncoding, read_png};
 use tasks::{DataError, Target};
 

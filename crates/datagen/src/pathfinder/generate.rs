@@ -79,11 +79,11 @@ pub struct GeneratorParams {
 }
 
 /// Contour length of a difficulty level.
-pub fn contour_length(difficulty: super::Difficulty) -> usize {
+pub fn contour_length(difficulty: tasks::pathfinder::Difficulty) -> usize {
     match difficulty {
-        super::Difficulty::Easy => 6,
-        super::Difficulty::Intermediate => 9,
-        super::Difficulty::Hard => 14,
+        tasks::pathfinder::Difficulty::Easy => 6,
+        tasks::pathfinder::Difficulty::Intermediate => 9,
+        tasks::pathfinder::Difficulty::Hard => 14,
     }
 }
 
@@ -91,7 +91,7 @@ impl GeneratorParams {
     /// LRA's parameters. For 128 (Path-X) they are the ones LRA's TFDS docstring gives. For the
     /// other sizes LRA published none; the paddle geometry is scaled with the image so that a
     /// hard snake still fits (our choice, stated in the README).
-    pub fn lra(size: usize, difficulty: super::Difficulty) -> Self {
+    pub fn lra(size: usize, difficulty: tasks::pathfinder::Difficulty) -> Self {
         let (paddle_length, paddle_thickness, paddle_margins, seed_distance, marker_radius) = match size {
             0..=32 => (1, 1.0, vec![1], 5, 1),
             33..=64 => (3, 1.5, vec![1, 2], 10, 2),

@@ -10,7 +10,7 @@
 //!   other ten.
 //! - **Audio → spikes**: espeak-ng's 22.05 kHz output is resampled to the recordings' 48 kHz
 //!   and cut at 1.4 s, then run through [`cochlea`], the port of lauscher's chain.
-//! - **Files**: `shd_train.h5` / `shd_test.h5` in SHD's layout ([`crate::shd::write_shd`]).
+//! - **Files**: `shd_train.h5` / `shd_test.h5` in SHD's layout ([`crate::shd_write::write_shd`]).
 
 pub mod cochlea;
 pub mod speech;
@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::DataError;
 use crate::parallel::{parallel_collect, parallel_map};
-use crate::shd::ShdSample;
 use cochlea::{CochleaParams, Membrane, SpikeTrain};
 use speech::Utterance;
+use tasks::DataError;
+use tasks::shd::ShdSample;
 
 /// Sample rate of the Heidelberg Digits recordings, which the chain was run at.
 pub const RECORDING_RATE: u32 = 48_000;
@@ -99,7 +99,7 @@ pub struct Planned {
 /// held-out speakers in the test file only.
 pub fn plan(options: &SynthOptions) -> Result<Vec<Planned>, DataError> {
     let total = options.train + options.test;
-    let mut rng = StdRng::seed_from_u64(crate::mix(&[options.seed, 0x5ED]));
+    let mut rng = StdRng::seed_from_u64(tasks::mix(&[options.seed, 0x5ED]));
     let mut planned: Vec<Planned> = (0..total)
         .map(|i| {
             let speaker = i % SPEAKERS.len();
@@ -203,7 +203,7 @@ pub fn generate(
         let members: Vec<usize> = (0..planned.len()).filter(|&i| padded[i] == length).collect();
         let converted = parallel_collect(members.len(), threads, |k| {
             let i = members[k];
-            let mut rng = StdRng::seed_from_u64(crate::mix(&[options.seed, i as u64, 0xC0C]));
+            let mut rng = StdRng::seed_from_u64(tasks::mix(&[options.seed, i as u64, 0xC0C]));
             let train =
                 cochlea::wave_to_spikes(&recording(&waves[i]), RECORDING_RATE, &membrane, &options.params, &mut rng);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, planned.len());

@@ -7,7 +7,7 @@ use std::process::Command;
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex64;
 
-use crate::DataError;
+use tasks::DataError;
 
 /// The words of the 20 classes: English 0–9, then German 0–9 (SHD's order).
 pub const WORDS: [&str; 20] = [

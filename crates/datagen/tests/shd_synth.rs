@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use tasks::hdf5_write::MAX_COLLECTION_BYTES;
-use tasks::shd::{ShdFile, ShdSample, SpeakerInfo, write_shd};
-use tasks::shd_synth::cochlea::CochleaParams;
-use tasks::shd_synth::speech::{Utterance, keys};
-use tasks::shd_synth::{DATASET_NAME, Planned, SynthOptions, generate};
+use datagen::hdf5_write::MAX_COLLECTION_BYTES;
+use datagen::shd_synth::cochlea::CochleaParams;
+use datagen::shd_synth::speech::{Utterance, keys};
+use datagen::shd_synth::{DATASET_NAME, Planned, SynthOptions, generate};
+use datagen::shd_write::{SpeakerInfo, write_shd};
+use tasks::shd::{ShdFile, ShdSample};
 
 fn options(train: usize, test: usize, seed: u64) -> SynthOptions {
     SynthOptions { train, test, seed, threads: 2, espeak: "espeak-ng".into(), params: CochleaParams::default() }
@@ -41,7 +42,7 @@ fn written_files_read_back_exactly_with_their_mark() {
     assert_eq!(file.synthetic.as_deref(), Some("SHD-synthetic"));
     assert_eq!(tasks::shd::file_origin(&path).unwrap().as_deref(), Some("SHD-synthetic"));
     // The real layout (h5py's fixture) has no mark.
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shd/shd_f16.h5");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/tests/fixtures/shd/shd_f16.h5");
     let real = ShdFile::read(&fixture).unwrap();
     assert_eq!(real.synthetic, None);
     // Re-written by our writer, h5py's fixture reads back the same.
@@ -121,11 +122,11 @@ fn generator_turns_two_spoken_words_into_shd_samples() {
 #[test]
 fn plan_holds_out_two_speakers_and_balances_classes() {
     let options = options(200, 40, 3);
-    let planned = tasks::shd_synth::plan(&options).unwrap();
+    let planned = datagen::shd_synth::plan(&options).unwrap();
     assert_eq!(planned.len(), 240);
     assert_eq!(planned.iter().filter(|p| p.test).count(), 40);
     for p in &planned {
-        if tasks::shd_synth::HELD_OUT_SPEAKERS.contains(&p.speaker) {
+        if datagen::shd_synth::HELD_OUT_SPEAKERS.contains(&p.speaker) {
             assert!(p.test, "held-out speaker {} in the training file", p.speaker);
         }
         // English words in English voices, German in German.
@@ -134,9 +135,9 @@ fn plan_holds_out_two_speakers_and_balances_classes() {
     for label in 0..20u8 {
         assert_eq!(planned.iter().filter(|p| p.utterance.label == label).count(), 12);
     }
-    assert_eq!(tasks::shd_synth::plan(&options).unwrap().len(), 240);
+    assert_eq!(datagen::shd_synth::plan(&options).unwrap().len(), 240);
     let too_few = SynthOptions { test: 10, ..options };
-    let err = tasks::shd_synth::plan(&too_few).unwrap_err().to_string();
+    let err = datagen::shd_synth::plan(&too_few).unwrap_err().to_string();
     assert!(err.contains("held-out speakers"), "{err}");
 }
 
