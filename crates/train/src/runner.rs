@@ -35,6 +35,7 @@ use crate::loss::{drop_inputs, mask_seed};
 use crate::metrics::{EpochRecord, read_metrics, write_metrics};
 use crate::model::{Model, SavedModel, build_model, latest_checkpoint, load_checkpoint, save_checkpoint};
 use crate::optim::{learning_rate, optimizer};
+use crate::progress::EpochProgress;
 
 /// How many complete checkpoints a run keeps.
 const KEEP_CHECKPOINTS: usize = 2;
@@ -182,8 +183,10 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         if model_config.sigma_v_anneal_to.is_some() {
             progress.model = progress.model.with_sigma_v(sigma_v);
         }
+        // The bar stays up through the evaluation and closes with the epoch's line.
+        let bar = EpochProgress::new(epoch, t.epochs, train_set.len().div_ceil(t.batch_size), options.quiet);
         let (model, train_eval) =
-            train_epoch(progress.model, &mut progress.optimizer, config, &train_set, epoch, &device, options.quiet)?;
+            train_epoch(progress.model, &mut progress.optimizer, config, &train_set, epoch, &device, &bar)?;
         progress.model = model;
         let evaluated = epoch % t.eval_every == 0 || epoch == t.epochs;
         let test_eval = if evaluated { Some(evaluate_test(&progress.model)?) } else { None };
@@ -199,9 +202,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         };
         let checkpoint = epoch % t.checkpoint_every == 0 || epoch == t.epochs;
         // Long runs of tiny epochs (sine: 5000) print only the epochs evaluated or saved.
-        if !options.quiet && (evaluated || checkpoint) {
-            println!("epoch {epoch}/{} {}", t.epochs, epoch_message(&record));
-        }
+        bar.finish((evaluated || checkpoint).then(|| epoch_message(&record)).as_deref());
         progress.records.push(record);
         if checkpoint {
             let saved_config = crate::config::ModelConfig { sigma_v, sigma_v_anneal_to: None, ..model_config.clone() };
@@ -321,7 +322,7 @@ fn train_epoch(
     train_set: &TaskDataset,
     epoch: usize,
     device: &Device,
-    quiet: bool,
+    bar: &EpochProgress,
 ) -> Result<(Model, Evaluation)> {
     let t = &config.training;
     let batches_per_epoch = train_set.len().div_ceil(t.batch_size);
@@ -333,7 +334,6 @@ fn train_epoch(
         builder = builder.shuffle(config.seed.wrapping_mul(7919).wrapping_add(epoch as u64));
     }
     let loader = builder.build(epoch_set);
-    let bar = crate::progress::EpochProgress::new(epoch, t.epochs, batches_per_epoch, quiet);
     let classification = config.task.is_classification();
     let input_dropout = config.model.input_dropout;
     let mut totals = Totals::default();
@@ -358,7 +358,6 @@ fn train_epoch(
         totals.samples += b;
         bar.batch(&totals_message(&totals.evaluation(classification)));
     }
-    bar.finish(None);
     Ok((model, totals.evaluation(classification)))
 }
 

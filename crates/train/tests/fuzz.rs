@@ -187,11 +187,12 @@ fn fuzz(
     );
 }
 
-/// A scratch folder, and `bytes` written to `name` in it.
+/// A scratch folder, removed when dropped.
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// `bytes` written to `name` under `dir` (its folders created); the file's path.
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -219,10 +220,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
-}
-
-fn flex() -> Device {
-    Device::flex()
 }
 
 /// MNIST's IDX files, raw and gzipped, through the loader that checks their header, sizes and
@@ -311,7 +308,7 @@ fn fuzz_glifs_asc() {
     let (checkpoint, hparams) =
         (std::fs::read(case.join("model.ckpt")).unwrap(), std::fs::read(case.join("hparams.yaml")).unwrap());
     let dir = scratch();
-    let device = flex();
+    let device = Device::flex();
     fuzz("GLIFS_ASC .ckpt", &[checkpoint.clone()], 2000, "model.ckpt", |_, bytes| {
         let ckpt = write(dir.path(), "model.ckpt", bytes);
         let yaml = write(dir.path(), "hparams.yaml", &hparams);
@@ -337,7 +334,7 @@ fn fuzz_elmneuron() {
         fixture(&format!("{root}routed-v1-two-layers/model_config.json")),
     ];
     let dir = scratch();
-    let device = flex();
+    let device = Device::flex();
     fuzz("elmneuron .pt", &states, 2000, "model_state.pt", |which, bytes| {
         let state = write(dir.path(), "model_state.pt", bytes);
         let config = write(dir.path(), "model_config.json", &configs[which]);
@@ -394,7 +391,7 @@ fn fuzz_toml_configs() {
 #[test]
 fn fuzz_checkpoint_folder() {
     use train::config::RunConfig;
-    let device = flex();
+    let device = Device::flex();
     let glifr = RunConfig::from_toml(train::config::DEFAULT_CONFIG, "default").unwrap();
     let elm_text = std::fs::read_to_string(common::workspace_root().join("configs/bench/elm-shd-like.toml")).unwrap();
     let elm = RunConfig::from_toml(&elm_text, "elm").unwrap();
