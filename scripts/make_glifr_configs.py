@@ -92,7 +92,9 @@ for task, t in TASKS.items():
             lines += [f"num_ascs = {ascs}", f"learn_neuronal_params = {str(learned).lower()}", f'init = "{init}"']
             if source:
                 lines.append(f'het_source = "runs/{task}-{source}"')
-        lines += ["dt = 0.05", f"synaptic_delay_ms = {delay}", "dropout = 0.0", "", "[task]"]
+        # The LSTM variant has no `synaptic_delay_ms` field (issue 19's tagged model config).
+        delay_line = [] if kind == "lstm" else [f"synaptic_delay_ms = {delay}"]
+        lines += ["dt = 0.05", *delay_line, "dropout = 0.0", "", "[task]"]
         if task == "sine":
             lines += ['kind = "sine"', "steps = 100"]
         else:

@@ -47,8 +47,10 @@ use crate::fused::{ElmScalars, elm_sequence, flatten_layers, fused_supported_for
 use crate::mlp::{Mlp, MlpActivation, torch_linear};
 use crate::routing::{RoutingKind, SynapseRouting, build_routing};
 
-/// Which of the reference's two implementations.
+/// Which of the reference's two implementations. Written as the number, `1` or `2`, as the
+/// reference's `elm_version` and neurozoo's `[model.elm] version` spell it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
 pub enum ElmVersion {
     /// The paper's model: per-synapse traces, memory input gain λ(1 − κ_m).
     #[default]
@@ -58,8 +60,28 @@ pub enum ElmVersion {
     V2,
 }
 
+impl From<ElmVersion> for u8 {
+    fn from(version: ElmVersion) -> u8 {
+        match version {
+            ElmVersion::V1 => 1,
+            ElmVersion::V2 => 2,
+        }
+    }
+}
+
+impl TryFrom<u8> for ElmVersion {
+    type Error = String;
+    fn try_from(number: u8) -> Result<Self, String> {
+        match number {
+            1 => Ok(ElmVersion::V1),
+            2 => Ok(ElmVersion::V2),
+            other => Err(format!("ELM version {other} does not exist; expected 1 or 2")),
+        }
+    }
+}
+
 /// Configuration of an [`Elm`]. Field defaults are the reference constructor's.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct ElmConfig {
     /// Inputs per step (`num_input`).
     pub input_size: usize,

@@ -12,7 +12,7 @@ use burn::tensor::Distribution;
 use serde::Serialize;
 use tasks::{BatchTarget, SequenceBatch};
 
-use crate::config::{ModelConfig, RunConfig};
+use crate::config::{CellConfig, ModelConfig, RunConfig};
 use crate::data_parallel::training_step;
 use crate::device::DeviceChoice;
 use crate::loss::{drop_inputs, mask_seed};
@@ -102,21 +102,20 @@ pub fn forward_products(
     steps: usize,
     classification: bool,
 ) -> Vec<Product> {
-    use crate::config::ModelKind;
     let (b, t) = (batch, steps);
     let input = model.input_size.unwrap_or(0);
     let output = model.output_size.unwrap_or(0);
     let h = model.hidden_size;
     let product = |m, k, n, count| Product { m, k, n, count };
     let readout = if classification { product(b, h, output, 1) } else { product(b * t, h, output, 1) };
-    let mut products = match model.kind {
-        ModelKind::Glifr | ModelKind::Rnn => {
-            let delay = glifr::delay_steps(model.synaptic_delay_ms, model.dt());
+    let mut products = match &model.cell {
+        CellConfig::Glifr(_) | CellConfig::Rnn(_) => {
+            let delay = glifr::delay_steps(model.synaptic_delay_ms(), model.dt());
             vec![product(b * t, input, h, 1), product(b, h, h, t.saturating_sub(delay))]
         }
-        ModelKind::Lstm => vec![product(b * t, input, 4 * h, 1), product(b, h, 4 * h, t.saturating_sub(1))],
-        ModelKind::Elm => {
-            let e = model.elm_options();
+        CellConfig::Lstm(_) => vec![product(b * t, input, 4 * h, 1), product(b, h, 4 * h, t.saturating_sub(1))],
+        CellConfig::Elm(neuron) => {
+            let e = &neuron.elm;
             let branches = e.num_branch.unwrap_or(input);
             let hidden = e.mlp_hidden_size.unwrap_or(2 * h);
             let mut widths = vec![branches + h];
@@ -451,7 +450,7 @@ mod tests {
         let mut config = RunConfig::from_toml(crate::config::DEFAULT_CONFIG, "default").unwrap();
         config.model.hidden_size = 8;
         let model = config.resolved_model();
-        let delay = glifr::delay_steps(model.synaptic_delay_ms, model.dt());
+        let delay = glifr::delay_steps(model.synaptic_delay_ms(), model.dt());
         assert!(delay >= 1 && delay < 28);
         let (b, t, h) = (3.0, 28.0, 8.0);
         let forward = 2.0 * b * t * 28.0 * h + 2.0 * b * (t - delay as f64) * h * h + 2.0 * b * h * 10.0;

@@ -256,7 +256,8 @@ pub fn trial_config(variant: &Variant, trial: usize, options: &ExperimentOptions
         *data_dir = dir.clone();
     }
     if let Some(source) = variant.het_source {
-        config.model.het_source = Some(options.out.join(format!("{source}-trial{trial}")));
+        let glifr = config.model.glifr_mut().context("a het init needs a GLIFR model")?;
+        glifr.het_source = Some(options.out.join(format!("{source}-trial{trial}")));
     }
     config.validate().with_context(|| origin.clone())?;
     Ok(config)
@@ -599,7 +600,7 @@ mod tests {
         assert_eq!(c.run_dir(), out.join("rheta-trial3"));
         assert_eq!(c.seed, 3);
         assert_eq!(c.training.epochs, 2);
-        assert_eq!(c.model.het_source.as_deref(), Some(out.join("lheta-trial3").as_path()));
+        assert_eq!(c.model.glifr().unwrap().het_source.as_deref(), Some(out.join("lheta-trial3").as_path()));
         let TaskConfig::Mnist { data_dir, .. } = &c.task else { panic!("not mnist") };
         assert_eq!(data_dir, Path::new("/data/mnist"));
         assert_eq!((c.training.batch_size, c.training.threads), (512, 2), "the shipped config's batch");

@@ -16,7 +16,7 @@ use glifr::{Cell, RecurrentNetwork};
 use pytorch_reader::{DType, PytorchReader};
 use serde::Deserialize;
 
-use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
+use crate::config::{CellConfig, GlifrCellConfig, InitKind, LeakInit, ModelConfig};
 use crate::model::{SavedModel, build_network, save_checkpoint};
 
 /// The GLIFS_ASC hyperparameters the model depends on (others, such as `lr`, are ignored).
@@ -225,28 +225,27 @@ fn hparams_from(checkpoint: &Path, yaml: Option<&Path>) -> Result<GlifsHparams> 
 /// The model config equivalent to GLIFS_ASC hyperparameters.
 pub fn model_config(h: &GlifsHparams) -> ModelConfig {
     ModelConfig {
-        kind: ModelKind::Glifr,
+        cell: CellConfig::Glifr(GlifrCellConfig {
+            synaptic_delay_ms: h.synaptic_delay,
+            dropout: h.dropout_prob,
+            num_ascs: h.num_ascs,
+            learn_neuronal_params: h.params_learned,
+            init: InitKind::Hom,
+            het_source: None,
+            tau: h.tau,
+            sigma_v: h.sigma_v,
+            sigma_v_anneal_to: None,
+            resistance: h.resistance,
+            i0: h.i0,
+            v_reset: h.v_reset,
+            membrane_leak_init: LeakInit::Reference,
+        }),
         hidden_size: h.hidden_size,
         input_size: Some(h.input_size),
         output_size: Some(h.output_size),
         dt: Some(h.dt),
-        synaptic_delay_ms: h.synaptic_delay,
-        dropout: h.dropout_prob,
-        num_ascs: h.num_ascs,
-        learn_neuronal_params: h.params_learned,
-        init: InitKind::Hom,
-        het_source: None,
-        tau: h.tau,
-        sigma_v: h.sigma_v,
-        resistance: h.resistance,
-        i0: h.i0,
-        v_reset: h.v_reset,
-        membrane_leak_init: LeakInit::Reference,
-        chrono_init: None,
-        sigma_v_anneal_to: None,
         input_dropout: 0.0,
         input_dropout_in_eval: true,
-        elm: None,
         fused: true,
     }
 }

@@ -12,10 +12,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
-use elm::{Elm, ElmVersion, MlpActivation, RoutingKind, SynapseRouting};
+use elm::{Elm, ElmConfig, ElmVersion, MlpActivation, RoutingKind, SynapseRouting};
 use serde::Deserialize;
 
-use crate::config::{ElmOptions, InitKind, LeakInit, ModelConfig, ModelKind, five, half, one, one_usize, thousand};
+use crate::config::{CellConfig, ElmNeuronConfig, ModelConfig};
 use crate::import::StateDict;
 use crate::model::{Model, SavedModel, save_checkpoint};
 
@@ -75,8 +75,27 @@ pub struct ElmneuronConfig {
     pub delta_t: f64,
 }
 
+// The constructor's defaults are ours: `ElmConfig`'s defaults are the reference constructor's.
+fn reference() -> ElmConfig {
+    ElmConfig::new(1, 1)
+}
 fn hundred() -> usize {
-    100
+    reference().memory_size
+}
+fn five() -> f64 {
+    reference().lambda
+}
+fn one_usize() -> usize {
+    reference().mlp_layers
+}
+fn one() -> f64 {
+    reference().memory_tau_min
+}
+fn thousand() -> f64 {
+    reference().memory_tau_max
+}
+fn half() -> f64 {
+    reference().synapse_weight_init
 }
 fn relu() -> String {
     "relu".into()
@@ -112,7 +131,7 @@ impl ElmneuronConfig {
                     "{}: tau_b_value is a v2 argument, but this is a v1 model",
                     origin.display()
                 );
-                self.tau_s_value.unwrap_or(5.0)
+                self.tau_s_value.unwrap_or(reference().synapse_tau)
             }
             ElmVersion::V2 => {
                 ensure!(
@@ -120,49 +139,32 @@ impl ElmneuronConfig {
                     "{}: tau_s_value is a v1 argument, but this is a v2 model",
                     origin.display()
                 );
-                self.tau_b_value.unwrap_or(5.0)
+                self.tau_b_value.unwrap_or(reference().synapse_tau)
             }
         };
-        let elm = ElmOptions {
-            version: if version == ElmVersion::V2 { 2 } else { 1 },
-            lambda: self.lambda_value,
-            mlp_layers: self.mlp_num_layers,
+        let elm = ElmConfig::new(self.num_input, self.num_output)
+            .with_version(version)
+            .with_lambda(self.lambda_value)
+            .with_mlp_layers(self.mlp_num_layers)
             // The reference treats 0 like None (`if mlp_hidden_size`).
-            mlp_hidden_size: self.mlp_hidden_size.filter(|&h| h > 0),
-            mlp_activation,
-            synapse_tau,
-            memory_tau_min: self.memory_tau_min,
-            memory_tau_max: self.memory_tau_max,
-            learn_memory_tau: self.learn_memory_tau,
-            synapse_weight_init: self.w_s_value,
-            num_branch: self.num_branch,
-            synapses_per_branch: self.num_synapse_per_branch,
-            routing,
-            per_synapse_trace: false,
-        };
+            .with_mlp_hidden_size(self.mlp_hidden_size.filter(|&h| h > 0))
+            .with_mlp_activation(mlp_activation)
+            .with_synapse_tau(synapse_tau)
+            .with_memory_tau_min(self.memory_tau_min)
+            .with_memory_tau_max(self.memory_tau_max)
+            .with_learn_memory_tau(self.learn_memory_tau)
+            .with_synapse_weight_init(self.w_s_value)
+            .with_num_branch(self.num_branch)
+            .with_synapses_per_branch(self.num_synapse_per_branch)
+            .with_routing(routing);
         Ok(ModelConfig {
-            kind: ModelKind::Elm,
+            cell: CellConfig::Elm(ElmNeuronConfig { elm }),
             hidden_size: self.num_memory,
             input_size: Some(self.num_input),
             output_size: Some(self.num_output),
             dt: Some(self.delta_t),
-            synaptic_delay_ms: 0.0,
-            dropout: 0.0,
-            num_ascs: 0,
-            learn_neuronal_params: true,
-            init: InitKind::Hom,
-            het_source: None,
-            tau: None,
-            sigma_v: 1.0,
-            resistance: 0.1,
-            i0: 0.0,
-            v_reset: 0.0,
-            membrane_leak_init: LeakInit::Reference,
-            chrono_init: None,
-            sigma_v_anneal_to: None,
             input_dropout: 0.0,
             input_dropout_in_eval: true,
-            elm: Some(elm),
             fused: true,
         })
     }
@@ -202,8 +204,8 @@ pub fn read_elmneuron(
     };
     let config = reference.model_config(version, config_path)?;
     let (input, output) = (reference.num_input, reference.num_output);
-    let elm =
-        config.elm_config(input, output).init(device).map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
+    let elm = config.elm_config(input, output).context("an elmneuron config describes an ELM")?;
+    let elm = elm.init(device).map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?;
     // A state dict of another model (or an edited config) shows up as a shape or key mismatch
     // below; the user must learn that the two files disagree, not only what one of them holds.
     let elm =

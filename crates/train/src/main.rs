@@ -477,10 +477,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             let config = config.context("--from elmneuron needs --config (the model's model_config.json)")?;
             let (model, imported) = train::import_elm::import_elmneuron(&checkpoint, &config, elm_version, &out)?;
-            let e = model.elm_options();
+            let version = model.elm().map_or(1, |e| u8::from(e.version));
             println!(
                 "imported ELM v{} (in {}, d_m {}, out {}, {} trainable parameters) → {}",
-                e.version,
+                version,
                 model.input_size.unwrap_or(0),
                 model.hidden_size,
                 model.output_size.unwrap_or(0),
@@ -499,7 +499,7 @@ fn run(cli: Cli) -> Result<()> {
                 model.input_size.unwrap_or(0),
                 model.hidden_size,
                 model.output_size.unwrap_or(0),
-                model.num_ascs,
+                model.num_ascs(),
                 out.display()
             );
         }
@@ -673,7 +673,7 @@ fn run(cli: Cli) -> Result<()> {
             println!(
                 "{}: {:?}, {} inputs → {} outputs, hidden/memory size {}",
                 dir.display(),
-                m.kind,
+                m.kind(),
                 m.input_size.unwrap_or(0),
                 m.output_size.unwrap_or(0),
                 m.hidden_size

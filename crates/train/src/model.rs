@@ -13,7 +13,7 @@ use glifr::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::{InitKind, LeakInit, ModelConfig, ModelKind};
+use crate::config::{CellConfig, GlifrCellConfig, InitKind, LeakInit, ModelConfig, ModelKind};
 use crate::fsutil::write_atomic;
 
 /// File name of the model description in a checkpoint directory.
@@ -152,10 +152,11 @@ impl Model {
 /// Builds a freshly initialised model. `seed` draws random routing; the weights come from the
 /// device's RNG (seed it first).
 pub fn build_model(model: &ModelConfig, seed: u64, device: &Device) -> Result<Model> {
-    if model.kind == ModelKind::Elm {
+    if model.kind() == ModelKind::Elm {
         let input = model.input_size.context("model.input_size is not resolved")?;
         let output = model.output_size.context("model.output_size is not resolved")?;
-        let elm = model.elm_config(input, output).with_routing_seed(seed).init(device).context("building the ELM")?;
+        let config = model.elm_config(input, output).context("an ELM config")?;
+        let elm = config.with_routing_seed(seed).init(device).context("building the ELM")?;
         return Ok(Model::Elm(elm.with_fused(model.fused)));
     }
     Ok(Model::Recurrent(build_network(model, device)?))
@@ -166,34 +167,34 @@ pub fn build_model(model: &ModelConfig, seed: u64, device: &Device) -> Result<Mo
 pub fn build_network(model: &ModelConfig, device: &Device) -> Result<RecurrentNetwork> {
     let input = model.input_size.context("model.input_size is not resolved")?;
     let output = model.output_size.context("model.output_size is not resolved")?;
-    let cell = match model.kind {
-        ModelKind::Glifr => Cell::Glifr(glifr_config(model, input).init(device)),
-        ModelKind::Rnn => Cell::Rnn(RnnConfig::new(input, model.hidden_size).init(device)),
-        ModelKind::Lstm => {
+    let cell = match &model.cell {
+        CellConfig::Glifr(glifr) => Cell::Glifr(glifr_config(glifr, model, input).init(device)),
+        CellConfig::Rnn(_) => Cell::Rnn(RnnConfig::new(input, model.hidden_size).init(device)),
+        CellConfig::Lstm(lstm_config) => {
             let mut lstm = LstmConfig::new(input, model.hidden_size).init(device);
-            if let Some([lo, hi]) = model.chrono_init {
+            if let Some([lo, hi]) = lstm_config.chrono_init {
                 lstm = lstm.with_chrono_init(lo, hi);
             }
             Cell::Lstm(lstm)
         }
-        ModelKind::Elm => bail!("an ELM is not a recurrent network of cells; use build_model"),
+        CellConfig::Elm(_) => bail!("an ELM is not a recurrent network of cells; use build_model"),
     };
     let mut network = RecurrentNetworkConfig::new(output)
-        .with_delay_steps(delay_steps(model.synaptic_delay_ms, model.dt()))
-        .with_dropout(model.dropout)
+        .with_delay_steps(delay_steps(model.synaptic_delay_ms(), model.dt()))
+        .with_dropout(model.dropout())
         .init(cell, device)
         .with_fused(model.fused);
-    if model.init == InitKind::Het {
-        let source = model.het_source.as_ref().context("model.het_source is required for het init")?;
+    if let Some(glifr) = model.glifr().filter(|g| g.init == InitKind::Het) {
+        let source = glifr.het_source.as_ref().context("model.het_source is required for het init")?;
         let (source_config, trained) =
             load_checkpoint(&resolve_checkpoint(source)?, device).context("loading the het init source")?;
         ensure!(
-            source_config.model.kind == ModelKind::Glifr && source_config.model.num_ascs == model.num_ascs,
+            source_config.model.kind() == ModelKind::Glifr && source_config.model.num_ascs() == glifr.num_ascs,
             "het init source {} is a {:?} with {} ASCs; this model needs a GLIFR with {} ASCs",
             source.display(),
-            source_config.model.kind,
-            source_config.model.num_ascs,
-            model.num_ascs
+            source_config.model.kind(),
+            source_config.model.num_ascs(),
+            glifr.num_ascs
         );
         let Some(trained) = trained.as_recurrent() else { unreachable!("kinds checked above") };
         if let (Cell::Glifr(mine), Cell::Glifr(theirs)) = (network.cell, &trained.cell) {
@@ -205,16 +206,16 @@ pub fn build_network(model: &ModelConfig, device: &Device) -> Result<RecurrentNe
     Ok(apply_glifr_trainability(network, model))
 }
 
-fn glifr_config(model: &ModelConfig, input: usize) -> GlifrConfig {
+fn glifr_config(glifr: &GlifrCellConfig, model: &ModelConfig, input: usize) -> GlifrConfig {
     GlifrConfig::new(input, model.hidden_size)
-        .with_num_ascs(model.num_ascs)
+        .with_num_ascs(glifr.num_ascs)
         .with_dt(model.dt())
-        .with_tau(model.tau)
-        .with_sigma_v(model.sigma_v)
-        .with_resistance(model.resistance)
-        .with_i0(model.i0)
-        .with_v_reset(model.v_reset)
-        .with_membrane_leak_init(match model.membrane_leak_init {
+        .with_tau(glifr.tau)
+        .with_sigma_v(glifr.sigma_v)
+        .with_resistance(glifr.resistance)
+        .with_i0(glifr.i0)
+        .with_v_reset(glifr.v_reset)
+        .with_membrane_leak_init(match glifr.membrane_leak_init {
             LeakInit::Reference => MembraneLeakInit::Reference,
             LeakInit::Exact => MembraneLeakInit::Exact,
         })
@@ -222,8 +223,10 @@ fn glifr_config(model: &ModelConfig, input: usize) -> GlifrConfig {
 
 /// Freezes GLIFR's neuronal parameters when the config says they are fixed (Hom, FHet).
 pub fn apply_glifr_trainability(mut network: RecurrentNetwork, model: &ModelConfig) -> RecurrentNetwork {
-    if let Cell::Glifr(cell) = network.cell {
-        network.cell = Cell::Glifr(cell.with_neuronal_params_learned(model.learn_neuronal_params));
+    if let Some(glifr) = model.glifr()
+        && let Cell::Glifr(cell) = network.cell
+    {
+        network.cell = Cell::Glifr(cell.with_neuronal_params_learned(glifr.learn_neuronal_params));
     }
     network
 }
@@ -232,7 +235,10 @@ pub fn apply_glifr_trainability(mut network: RecurrentNetwork, model: &ModelConf
 pub fn apply_trainability(model: Model, config: &ModelConfig) -> Model {
     match model {
         Model::Recurrent(n) => Model::Recurrent(apply_glifr_trainability(n, config)),
-        Model::Elm(e) => Model::Elm(e.with_memory_tau_learned(config.elm_options().learn_memory_tau)),
+        Model::Elm(e) => {
+            let learned = config.elm().is_some_and(|options| options.learn_memory_tau);
+            Model::Elm(e.with_memory_tau_learned(learned))
+        }
     }
 }
 
@@ -295,12 +301,9 @@ pub fn ensure_checkpoint_fits(
     config_path: &Path,
 ) -> Result<()> {
     const SHAPE_FIELDS: [&str; 6] = ["kind", "hidden_size", "input_size", "output_size", "num_ascs", "elm"];
-    let fields = |m: &ModelConfig| {
-        let mut v = serde_json::to_value(m.shape_only()).unwrap_or_default();
-        // `[model.elm]` left out means its defaults.
-        v["elm"] = serde_json::to_value(m.elm_options()).unwrap_or_default();
-        v
-    };
+    // `[model.elm]` is written whole (left out, it is its defaults), and `num_ascs` only for
+    // GLIFR.
+    let fields = |m: &ModelConfig| serde_json::to_value(m.shape_only()).unwrap_or_default();
     let (found, wanted) = (fields(&saved.model), fields(expected));
     let differences: Vec<String> = SHAPE_FIELDS
         .iter()
@@ -367,13 +370,21 @@ mod tests {
         let saved = |model: ModelConfig| SavedModel { origin: "test".into(), model };
         let (dir, path) = (Path::new("runs/x/checkpoints/epoch-0001"), Path::new("runs/x/config.toml"));
         ensure_checkpoint_fits(dir, &saved(config.clone()), &config, path).unwrap();
-        let other = ModelConfig { hidden_size: 8, num_ascs: 0, ..config.clone() };
+        let mut other = ModelConfig { hidden_size: 8, ..config.clone() };
+        other.glifr_mut().unwrap().num_ascs = 0;
         let e = ensure_checkpoint_fits(dir, &saved(other), &config, path).unwrap_err().to_string();
         assert!(e.contains("epoch-0001 holds a different model than runs/x/config.toml"), "{e}");
         assert!(e.contains("hidden_size 8 (config: 252)") && e.contains("num_ascs 0 (config: 2)"), "{e}");
-        let elm = ModelConfig { kind: crate::config::ModelKind::Elm, elm: None, ..config.clone() };
-        let explicit = ModelConfig { elm: Some(elm.elm_options()), ..elm.clone() };
+        let elm: ModelConfig =
+            toml::from_str("kind = \"elm\"\nhidden_size = 252\ninput_size = 28\noutput_size = 10").unwrap();
+        let explicit: ModelConfig = toml::from_str(&toml::to_string(&elm).unwrap()).unwrap();
+        assert!(toml::to_string(&explicit).unwrap().contains("[elm]\nlambda = 5.0"));
         ensure_checkpoint_fits(dir, &saved(explicit), &elm, path).unwrap();
+        let mut other_elm = elm.clone();
+        let CellConfig::Elm(neuron) = &mut other_elm.cell else { unreachable!() };
+        neuron.elm.lambda = 4.0;
+        let e = ensure_checkpoint_fits(dir, &saved(other_elm), &elm, path).unwrap_err().to_string();
+        assert!(e.contains("elm {") && e.contains("\"lambda\":4.0"), "{e}");
         let e = ensure_checkpoint_fits(dir, &saved(elm), &config, path).unwrap_err().to_string();
         assert!(e.contains("kind \"elm\" (config: \"glifr\")"), "{e}");
     }

@@ -180,7 +180,7 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         // σ_V of this epoch (annealed, or fixed): the model trains, is evaluated and is saved
         // with it.
         let sigma_v = model_config.sigma_v_at(epoch, t.epochs);
-        if model_config.sigma_v_anneal_to.is_some() {
+        if let (true, Some(sigma_v)) = (model_config.anneals_sigma_v(), sigma_v) {
             progress.model = progress.model.with_sigma_v(sigma_v);
         }
         // The bar stays up through the evaluation and closes with the epoch's line.
@@ -205,7 +205,10 @@ pub fn train(config: &RunConfig, options: &TrainOptions) -> Result<Summary> {
         bar.finish((evaluated || checkpoint).then(|| epoch_message(&record)).as_deref());
         progress.records.push(record);
         if checkpoint {
-            let saved_config = crate::config::ModelConfig { sigma_v, sigma_v_anneal_to: None, ..model_config.clone() };
+            let mut saved_config = model_config.clone();
+            if let (Some(glifr), Some(sigma_v)) = (saved_config.glifr_mut(), sigma_v) {
+                (glifr.sigma_v, glifr.sigma_v_anneal_to) = (sigma_v, None);
+            }
             commit(&run_dir, config, epoch, &saved_config, &progress)?;
             fresh_run.armed = false;
         }
@@ -222,7 +225,7 @@ fn check_same_run(config: &RunConfig, run_dir: &Path) -> Result<()> {
         return Ok(());
     }
     let mut previous = RunConfig::load(&config_path).context("reading the run's own config.toml")?;
-    if config.training.lr_schedule != LrSchedule::Cosine && config.model.sigma_v_anneal_to.is_none() {
+    if config.training.lr_schedule != LrSchedule::Cosine && !config.model.anneals_sigma_v() {
         previous.training.epochs = config.training.epochs;
     }
     previous.model.fused = config.model.fused;
@@ -437,12 +440,11 @@ fn epoch_message(r: &EpochRecord) -> String {
 /// A one-line description of the model for summaries.
 pub fn describe_model(config: &RunConfig) -> String {
     let m = &config.model;
-    if m.kind == crate::config::ModelKind::Elm {
-        let e = m.elm_options();
+    if let Some(e) = m.elm() {
         let branches = e.num_branch.map(|b| format!(" branches={b}×{}", e.synapses_per_branch)).unwrap_or_default();
         return format!(
             "ELM v{} d_m={} λ={} mlp={}×{} {:?} τ_m={}–{}{} dt={} routing={:?}{}",
-            e.version,
+            u8::from(e.version),
             m.hidden_size,
             e.lambda,
             e.mlp_layers,
@@ -456,9 +458,16 @@ pub fn describe_model(config: &RunConfig) -> String {
             branches
         );
     }
+    // The other kinds print GLIFR's defaults, as they always have.
+    let glifr = m.glifr().cloned().unwrap_or_default();
     format!(
         "{:?} H={} ascs={} learned={} init={:?} delay={}ms",
-        m.kind, m.hidden_size, m.num_ascs, m.learn_neuronal_params, m.init, m.synaptic_delay_ms
+        m.kind(),
+        m.hidden_size,
+        glifr.num_ascs,
+        glifr.learn_neuronal_params,
+        glifr.init,
+        m.synaptic_delay_ms()
     )
 }
 

@@ -46,7 +46,7 @@ fn sine_table_trains_in_order_resumes_and_clusters() {
     // Distinct seeds give distinct runs.
     assert_ne!(results[0].metric, results[2].metric);
     let rheta1 = RunConfig::load(&out.join("rheta-trial1/config.toml")).unwrap();
-    assert_eq!(rheta1.model.het_source.as_deref(), Some(out.join("lheta-trial1").as_path()));
+    assert_eq!(rheta1.model.glifr().unwrap().het_source.as_deref(), Some(out.join("lheta-trial1").as_path()));
 
     // table.csv: mean and SD of the two trials' metrics.
     let csv = std::fs::read_to_string(out.join("table.csv")).unwrap();

@@ -111,7 +111,7 @@ fn loss_falls_and_resume_is_exact() {
     // σ_V annealed over 2 epochs from 1 to 0.001: the checkpoint keeps the last σ_V, and
     // `eval` (which rebuilds the model from it) reproduces the final test numbers.
     let mut annealed = config("annealed", runs.path(), 2);
-    annealed.model.sigma_v_anneal_to = Some(0.001);
+    annealed.model.glifr_mut().unwrap().sigma_v_anneal_to = Some(0.001);
     let summary = train(&annealed, &quiet).unwrap();
     let saved = std::fs::read_to_string(runs.path().join("annealed/checkpoints/epoch-0002/model.toml")).unwrap();
     assert!(saved.contains("sigma_v = 0.001"), "{saved}");
@@ -132,10 +132,11 @@ fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_ru
 
     let device = Device::flex();
     let mut model = base.resolved_model();
-    model.init = InitKind::Het;
-    model.het_source = Some(trained_run.to_path_buf());
     model.hidden_size = 40;
-    model.learn_neuronal_params = false;
+    let glifr = model.glifr_mut().expect("a GLIFR run");
+    glifr.init = InitKind::Het;
+    glifr.het_source = Some(trained_run.to_path_buf());
+    glifr.learn_neuronal_params = false;
     let het = train::model::build_network(&model, &device).unwrap();
     let source_dir = train::model::resolve_checkpoint(trained_run).unwrap();
     let (_, source) = train::model::load_checkpoint(&source_dir, &device).unwrap();

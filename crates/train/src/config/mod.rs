@@ -1,8 +1,9 @@
 //! The run configuration: one TOML file, every key checked (an unknown key is an error naming
 //! it), every value validated before anything is trained.
 //!
-//! The sections' types live in `model.rs`, `task.rs` and `training.rs`; this file has the whole
-//! run, the checks that span sections, and the tests.
+//! The sections' types live in `model.rs` (a tagged enum per model kind), `task.rs` and
+//! `training.rs`; `legacy.rs` reads the flat `[model]` of files written before the enum; this
+//! file has the whole run, the checks that span sections, and the tests.
 
 use std::path::{Path, PathBuf};
 
@@ -40,31 +41,27 @@ fn default_runs_dir() -> PathBuf {
     PathBuf::from("runs")
 }
 
+mod elm_table;
+mod legacy;
 mod model;
 mod overrides;
 mod task;
 mod training;
 
-pub use model::{ElmOptions, InitKind, LeakInit, MAX_ASCS, MAX_HIDDEN, MAX_IO, ModelConfig, ModelKind};
+pub use model::{
+    CellConfig, ElmNeuronConfig, GlifrCellConfig, InitKind, LeakInit, LstmCellConfig, MAX_ASCS, MAX_HIDDEN, MAX_IO,
+    ModelConfig, ModelKind, RnnCellConfig,
+};
 pub use overrides::{Override, parse_key, parse_value};
 pub use task::{DifficultyName, EncodingName, EvalSplit, SequenceKind, TaskConfig};
 pub use training::{LrSchedule, OptimizerKind, TrainingConfig};
 
-// Defaults shared by serde attributes here and in `import_elm`.
+// Defaults shared by the serde attributes of the sections.
 pub(crate) fn yes() -> bool {
     true
 }
 pub(crate) fn one() -> f64 {
     1.0
-}
-pub(crate) fn five() -> f64 {
-    5.0
-}
-pub(crate) fn thousand() -> f64 {
-    1000.0
-}
-pub(crate) fn half() -> f64 {
-    0.5
 }
 pub(crate) fn one_usize() -> usize {
     1
@@ -275,7 +272,7 @@ mod tests {
     fn the_default_config_parses() {
         let c = RunConfig::from_toml(DEFAULT_CONFIG, "default").unwrap();
         assert_eq!(c.model.hidden_size, 252);
-        assert_eq!(c.model.num_ascs, 2);
+        assert_eq!(c.model.num_ascs(), 2);
         // The authors' 2 DDP replicas of 256 (docs/reproduction.md §1).
         assert_eq!((c.training.batch_size, c.training.threads), (512, 2));
     }
@@ -352,13 +349,13 @@ mod tests {
     #[test]
     fn sigma_v_anneal_follows_the_reference_linspace() {
         let c = RunConfig::from_toml(&with("dropout = 0.0", "dropout = 0.0\nsigma_v_anneal_to = 0.001"), "t").unwrap();
-        let got: Vec<f64> = (1..=4).map(|e| c.model.sigma_v_at(e, 4)).collect();
+        let got: Vec<f64> = (1..=4).map(|e| c.model.sigma_v_at(e, 4).unwrap()).collect();
         for (g, w) in got.iter().zip([1.0, 0.667, 0.334, 0.001]) {
             assert!((g - w).abs() < 1e-12, "{got:?}");
         }
-        assert_eq!(c.model.sigma_v_at(1, 1), 0.001);
+        assert_eq!(c.model.sigma_v_at(1, 1), Some(0.001));
         let fixed = RunConfig::from_toml(DEFAULT_CONFIG, "d").unwrap();
-        assert_eq!(fixed.model.sigma_v_at(3, 30), 1.0);
+        assert_eq!(fixed.model.sigma_v_at(3, 30), Some(1.0));
         let e = error(&with("dropout = 0.0", "dropout = 0.0\nsigma_v_anneal_to = -1.0"));
         assert!(e.contains("sigma_v_anneal_to"), "{e}");
     }
@@ -368,7 +365,7 @@ mod tests {
         let ok = RunConfig::from_toml(&elm("", "num_branch = 3\nsynapses_per_branch = 5\nrouting = \"neuronio\""), "t")
             .unwrap();
         assert_eq!(ok.model.dt(), 1.0, "the ELM's default Δt");
-        assert_eq!(ok.model.elm_options().version, 1);
+        assert_eq!(ok.model.elm().unwrap().version, elm::ElmVersion::V1);
         let e = error(&elm("", "lamda = 3.0"));
         assert!(e.contains("unknown field `lamda`"), "{e}");
         let e = error(&elm("", "version = 3"));
@@ -389,7 +386,8 @@ mod tests {
         assert!(e.contains("[model.elm]"), "{e}");
         let e = error(
             &with("kind = \"glifr\"", "kind = \"lstm\"\nchrono_init = [5.0, 1.0]")
-                .replace("num_ascs = 2", "num_ascs = 0"),
+                .replace("num_ascs = 2", "num_ascs = 0")
+                .replace("synaptic_delay_ms = 1.0", "synaptic_delay_ms = 0.0"),
         );
         assert!(e.contains("chrono_init") && e.contains("T_min < T_max"), "{e}");
         let e = error(&with("learning_rate = 0.001", "learning_rate = 0.001\noptimizer = \"sgd\""));

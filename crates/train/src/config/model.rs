@@ -1,12 +1,28 @@
-//! `[model]`: the network.
+//! `[model]`: the network, as a tagged enum.
+//!
+//! `kind` picks a variant, and each variant has only its own fields, so a GLIFR field on an
+//! LSTM cannot be written: it is an unknown field of the `lstm` variant.
+//!
+//! ```toml
+//! [model]
+//! kind = "glifr"          # the variant: glifr | rnn | lstm | elm
+//! hidden_size = 252       # shared by every kind (ModelConfig)
+//! num_ascs = 2            # GLIFR's own fields (GlifrCellConfig)
+//!
+//! [model.elm]             # kind = "elm" only: elm::ElmConfig itself, see `elm_table`
+//! ```
+//!
+//! Configs and checkpoints written before the enum (one flat struct that every run saved
+//! whole, with every kind's fields at their defaults) still load: see `legacy.rs`.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail, ensure};
-use elm::{ElmConfig, ElmVersion, MlpActivation, RoutingKind};
-use serde::{Deserialize, Serialize};
+use elm::ElmConfig;
+use serde::{Deserialize, Serialize, Serializer};
 
-use super::{five, half, one, one_usize, thousand, yes};
+use super::elm_table;
+use super::{one, yes};
 
 /// The largest hidden size (GLIFR/RNN/LSTM units, ELM memory units) a config or checkpoint
 /// may ask for: H² weights of 16 GiB; beyond it a typo, not a model.
@@ -16,7 +32,7 @@ pub const MAX_IO: usize = 1 << 20;
 /// The most after-spike currents per GLIFR neuron (the paper uses 0 or 2).
 pub const MAX_ASCS: usize = 64;
 
-/// Which recurrent cell.
+/// Which recurrent cell: the `kind` of a [`ModelConfig`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
@@ -50,12 +66,16 @@ pub enum LeakInit {
     Exact,
 }
 
-/// The network: a cell (or an ELM neuron), its delay and dropout, and a per-step readout.
+/// The network: the cell (or ELM neuron) with its own fields, and what every kind shares.
+///
+/// Read in the tagged form ([`ModelConfig::from_tagged`]); a table in the flat form of
+/// earlier files is read by `legacy.rs`, which implements `Deserialize` with both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self")]
 pub struct ModelConfig {
-    /// `glifr`, `rnn`, `lstm` or `elm`.
-    pub kind: ModelKind,
+    /// `kind` and the fields of that kind.
+    #[serde(flatten)]
+    pub cell: CellConfig,
     /// Hidden units H; for the ELM, its memory units d_m (`num_memory`).
     pub hidden_size: usize,
     /// Inputs per step; default from the task.
@@ -68,53 +88,6 @@ pub struct ModelConfig {
     /// GLIFR paper), 1.0 for the ELM (its reference default; SHD uses the bin size).
     #[serde(default)]
     pub dt: Option<f64>,
-    /// Lateral synaptic delay in ms: `max(1, int(delay/dt))` steps. Ignored by the LSTM.
-    #[serde(default)]
-    pub synaptic_delay_ms: f64,
-    /// Dropout on the rate in training.
-    #[serde(default)]
-    pub dropout: f64,
-    /// GLIFR: after-spike currents per neuron (0 or 2 in the paper).
-    #[serde(default)]
-    pub num_ascs: usize,
-    /// GLIFR: whether θ, k_m and the ASC parameters train (LHet/RHet) or stay fixed
-    /// (Hom/FHet).
-    #[serde(default = "yes")]
-    pub learn_neuronal_params: bool,
-    /// GLIFR: `hom` or `het`.
-    #[serde(default = "default_init")]
-    pub init: InitKind,
-    /// GLIFR `het` init: the trained LHet/LHetA run directory or checkpoint to resample from.
-    #[serde(default)]
-    pub het_source: Option<PathBuf>,
-    /// GLIFR: τ (ms); default dt.
-    #[serde(default)]
-    pub tau: Option<f64>,
-    /// GLIFR: σ_V (with `sigma_v_anneal_to`, its value in the first epoch).
-    #[serde(default = "one")]
-    pub sigma_v: f64,
-    /// GLIFR: anneal σ_V linearly over the epochs from `sigma_v` to this value (the GLIFR
-    /// paper's `SigmaVAnneal` callback, 1 → 1e-3); evaluation and checkpoints use the
-    /// current epoch's value. Absent: σ_V stays fixed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sigma_v_anneal_to: Option<f64>,
-    /// GLIFR: R.
-    #[serde(default = "default_resistance")]
-    pub resistance: f64,
-    /// GLIFR: I0.
-    #[serde(default)]
-    pub i0: f64,
-    /// GLIFR: V_reset.
-    #[serde(default)]
-    pub v_reset: f64,
-    /// GLIFR: `reference` (default) or `exact` k_m init.
-    #[serde(default = "default_leak_init")]
-    pub membrane_leak_init: LeakInit,
-    /// LSTM: chrono init of the gate biases, `[T_min, T_max]` in steps (Tallec & Ollivier
-    /// 2018; the ELM paper's Chrono-LSTM): forget bias ln U(T_min, T_max), input bias its
-    /// negative. Absent: PyTorch's default init.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chrono_init: Option<[f64; 2]>,
     /// Probability of zeroing each input entry, **without** rescaling the rest (the ELM SHD
     /// code, `train_elm_on_shd.ipynb`). 0 disables it.
     #[serde(default)]
@@ -124,9 +97,6 @@ pub struct ModelConfig {
     /// convention.
     #[serde(default = "yes")]
     pub input_dropout_in_eval: bool,
-    /// ELM: the neuron's options; defaults are the reference constructor's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub elm: Option<ElmOptions>,
     /// Whether the recurrence may run as one fused operation per sequence (same numbers,
     /// several times faster; see `glifr::fused`). `false` keeps the per-step path, the
     /// reference the fused one is tested against. Written only when `false`, so configs and
@@ -139,67 +109,216 @@ fn is_true(value: &bool) -> bool {
     *value
 }
 
-/// `[model.elm]`: the options of an ELM neuron (spec §1; AaronSpieler/elmneuron names in
-/// brackets). Its memory size is `model.hidden_size`, its Δt `model.dt`.
+/// `kind` and the fields only that kind has.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ElmOptions {
-    /// 1 (the paper's model) or 2 (branch traces, gain 1 − exp(−Δt·λ/τ_m)).
-    #[serde(default = "one_usize")]
-    pub version: usize,
-    /// λ (reference: `lambda_value`).
-    #[serde(default = "five")]
-    pub lambda: f64,
-    /// Hidden layers of the MLP (reference: `mlp_num_layers`); 0 is linear integration.
-    #[serde(default = "one_usize")]
-    pub mlp_layers: usize,
-    /// Width of the hidden layers; default 2·d_m (reference: `mlp_hidden_size`).
-    #[serde(default)]
-    pub mlp_hidden_size: Option<usize>,
-    /// `relu` or `silu` (reference: `mlp_activation`).
-    #[serde(default)]
-    pub mlp_activation: MlpActivation,
-    /// τ_s of the synapses (v1) or branches (v2), ms, frozen (reference: `tau_s_value`/`tau_b_value`).
-    #[serde(default = "five")]
-    pub synapse_tau: f64,
-    /// Lower bound and smallest initial τ_m, ms.
-    #[serde(default = "one")]
-    pub memory_tau_min: f64,
-    /// Upper bound and largest initial τ_m, ms.
-    #[serde(default = "thousand")]
-    pub memory_tau_max: f64,
-    /// Whether τ_m trains (reference default false; the paper trains it).
-    #[serde(default)]
-    pub learn_memory_tau: bool,
-    /// Initial w_s before the ReLU (reference: `w_s_value`).
-    #[serde(default = "half")]
-    pub synapse_weight_init: f64,
-    /// Branches; default one per input (vanilla ELM).
-    #[serde(default)]
-    pub num_branch: Option<usize>,
-    /// Synapses per branch (reference: `num_synapse_per_branch`).
-    #[serde(default = "one_usize")]
-    pub synapses_per_branch: usize,
-    /// `none`, `random` or `neuronio` (reference: `input_to_synapse_routing`).
-    #[serde(default)]
-    pub routing: RoutingKind,
-    /// v1: keep the full per-synapse trace even where a branch trace is exact (slower, more
-    /// memory; for checking).
-    #[serde(default)]
-    pub per_synapse_trace: bool,
+#[serde(tag = "kind", rename_all = "lowercase")]
+#[allow(clippy::large_enum_variant)]
+pub enum CellConfig {
+    /// GLIFR neurons (Winston et al. 2023).
+    Glifr(GlifrCellConfig),
+    /// tanh RNN baseline.
+    Rnn(RnnCellConfig),
+    /// LSTM baseline.
+    Lstm(LstmCellConfig),
+    /// Expressive Leaky Memory neuron (Spieler et al. 2024).
+    Elm(ElmNeuronConfig),
 }
 
-impl Default for ElmOptions {
-    fn default() -> Self {
-        toml::from_str("").expect("every ELM option has a default")
+/// `kind = "glifr"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlifrCellConfig {
+    /// Lateral synaptic delay in ms: `max(1, int(delay/dt))` steps.
+    #[serde(default)]
+    pub synaptic_delay_ms: f64,
+    /// Dropout on the rate in training.
+    #[serde(default)]
+    pub dropout: f64,
+    /// After-spike currents per neuron (0 or 2 in the paper).
+    #[serde(default)]
+    pub num_ascs: usize,
+    /// Whether θ, k_m and the ASC parameters train (LHet/RHet) or stay fixed (Hom/FHet).
+    #[serde(default = "yes")]
+    pub learn_neuronal_params: bool,
+    /// `hom` or `het`.
+    #[serde(default = "default_init")]
+    pub init: InitKind,
+    /// `het` init: the trained LHet/LHetA run directory or checkpoint to resample from.
+    #[serde(default)]
+    pub het_source: Option<PathBuf>,
+    /// τ (ms); default dt.
+    #[serde(default)]
+    pub tau: Option<f64>,
+    /// σ_V (with `sigma_v_anneal_to`, its value in the first epoch).
+    #[serde(default = "one")]
+    pub sigma_v: f64,
+    /// Anneal σ_V linearly over the epochs from `sigma_v` to this value (the GLIFR paper's
+    /// `SigmaVAnneal` callback, 1 → 1e-3); evaluation and checkpoints use the current epoch's
+    /// value. Absent: σ_V stays fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma_v_anneal_to: Option<f64>,
+    /// R.
+    #[serde(default = "default_resistance")]
+    pub resistance: f64,
+    /// I0.
+    #[serde(default)]
+    pub i0: f64,
+    /// V_reset.
+    #[serde(default)]
+    pub v_reset: f64,
+    /// `reference` (default) or `exact` k_m init.
+    #[serde(default = "default_leak_init")]
+    pub membrane_leak_init: LeakInit,
+}
+
+/// `kind = "rnn"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RnnCellConfig {
+    /// Lateral synaptic delay in ms: `max(1, int(delay/dt))` steps.
+    #[serde(default)]
+    pub synaptic_delay_ms: f64,
+    /// Dropout on the rate in training.
+    #[serde(default)]
+    pub dropout: f64,
+}
+
+/// `kind = "lstm"` (no synaptic delay: the reference LSTM has none).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LstmCellConfig {
+    /// Dropout on the output in training.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Chrono init of the gate biases, `[T_min, T_max]` in steps (Tallec & Ollivier 2018; the
+    /// ELM paper's Chrono-LSTM): forget bias ln U(T_min, T_max), input bias its negative.
+    /// Absent: PyTorch's default init.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chrono_init: Option<[f64; 2]>,
+}
+
+/// `kind = "elm"`. Two are equal when their options are: the placeholders do not count.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElmNeuronConfig {
+    /// `[model.elm]`: the neuron's options, which are [`ElmConfig`]'s own fields with its own
+    /// defaults (the reference constructor's). Its sizes, Δt and routing seed here are
+    /// placeholders: `[model]`, the task and the run set them ([`ModelConfig::elm_config`]).
+    #[serde(default = "elm_table::defaults", with = "elm_table")]
+    pub elm: ElmConfig,
+}
+
+impl PartialEq for ElmNeuronConfig {
+    fn eq(&self, other: &Self) -> bool {
+        elm_table::without_placeholders(&self.elm) == elm_table::without_placeholders(&other.elm)
     }
 }
 
 impl ModelConfig {
+    /// Reads `table` in the tagged form alone. Fields of the variant come through serde's
+    /// buffer, which drops their name from a type error, so a failure is retried field by
+    /// field to name the field. (`legacy.rs` implements `Deserialize` with this, and the
+    /// flat form as the fallback.)
+    pub fn from_tagged(table: &toml::Table) -> Result<ModelConfig, String> {
+        let strict = |table: toml::Table| ModelConfig::deserialize(toml::Value::Table(table));
+        let message = match strict(table.clone()) {
+            Ok(model) => return Ok(model),
+            Err(e) => e.message().trim().to_string(),
+        };
+        if !message.contains("in `") {
+            for (key, value) in table.iter().filter(|(key, _)| *key != "kind") {
+                let mut probe = toml::Table::new();
+                probe.insert("hidden_size".into(), toml::Value::Integer(1));
+                if let Some(kind) = table.get("kind") {
+                    probe.insert("kind".into(), kind.clone());
+                }
+                probe.insert(key.clone(), value.clone());
+                if let Err(e) = strict(probe) {
+                    return Err(format!("`model.{key}`: {}", e.message().trim()));
+                }
+            }
+        }
+        Err(message)
+    }
+}
+
+impl Serialize for ModelConfig {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ModelConfig::serialize(self, serializer)
+    }
+}
+
+impl CellConfig {
+    /// Which kind this is.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            CellConfig::Glifr(_) => ModelKind::Glifr,
+            CellConfig::Rnn(_) => ModelKind::Rnn,
+            CellConfig::Lstm(_) => ModelKind::Lstm,
+            CellConfig::Elm(_) => ModelKind::Elm,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Which kind of model.
+    pub fn kind(&self) -> ModelKind {
+        self.cell.kind()
+    }
+
+    /// GLIFR's own fields, if this is a GLIFR model.
+    pub fn glifr(&self) -> Option<&GlifrCellConfig> {
+        match &self.cell {
+            CellConfig::Glifr(glifr) => Some(glifr),
+            _ => None,
+        }
+    }
+
+    /// GLIFR's own fields, to change, if this is a GLIFR model.
+    pub fn glifr_mut(&mut self) -> Option<&mut GlifrCellConfig> {
+        match &mut self.cell {
+            CellConfig::Glifr(glifr) => Some(glifr),
+            _ => None,
+        }
+    }
+
+    /// The ELM's options (sizes and Δt unset: see [`ModelConfig::elm_config`]), if this is an
+    /// ELM.
+    pub fn elm(&self) -> Option<&ElmConfig> {
+        match &self.cell {
+            CellConfig::Elm(neuron) => Some(&neuron.elm),
+            _ => None,
+        }
+    }
+
+    /// After-spike currents per neuron: GLIFR's `num_ascs`, 0 for the other kinds.
+    pub fn num_ascs(&self) -> usize {
+        self.glifr().map_or(0, |g| g.num_ascs)
+    }
+
+    /// The lateral synaptic delay in ms (0 for the kinds without one).
+    pub fn synaptic_delay_ms(&self) -> f64 {
+        match &self.cell {
+            CellConfig::Glifr(g) => g.synaptic_delay_ms,
+            CellConfig::Rnn(r) => r.synaptic_delay_ms,
+            CellConfig::Lstm(_) | CellConfig::Elm(_) => 0.0,
+        }
+    }
+
+    /// Dropout of the recurrent network in training (0 for the ELM, which has input dropout).
+    pub fn dropout(&self) -> f64 {
+        match &self.cell {
+            CellConfig::Glifr(g) => g.dropout,
+            CellConfig::Rnn(r) => r.dropout,
+            CellConfig::Lstm(l) => l.dropout,
+            CellConfig::Elm(_) => 0.0,
+        }
+    }
+
     /// Checks what this model alone decides, for `input` inputs and `output` outputs per step:
-    /// sizes that can be allocated, values in range, and fields that belong to the kind. Run
-    /// for every config (with the task's sizes) and every checkpoint's `model.toml` (with its
-    /// own), so neither can build a model that cannot exist.
+    /// sizes that can be allocated and values in range (which fields belong to which kind, the
+    /// enum already decides). Run for every config (with the task's sizes) and every
+    /// checkpoint's `model.toml` (with its own), so neither can build a model that cannot exist.
     pub fn validate(&self, input: usize, output: usize) -> Result<()> {
         let m = self;
         ensure!(m.hidden_size > 0, "`model.hidden_size` must be at least 1");
@@ -207,11 +326,6 @@ impl ModelConfig {
             m.hidden_size <= MAX_HIDDEN,
             "`model.hidden_size` = {} is beyond what neurozoo trains (at most {MAX_HIDDEN})",
             m.hidden_size
-        );
-        ensure!(
-            m.num_ascs <= MAX_ASCS,
-            "`model.num_ascs` = {} is beyond what neurozoo takes (at most {MAX_ASCS})",
-            m.num_ascs
         );
         ensure!(
             (1..=MAX_IO).contains(&input) && (1..=MAX_IO).contains(&output),
@@ -229,76 +343,66 @@ impl ModelConfig {
         }
         ensure!(m.dt() > 0.0 && m.dt().is_finite(), "`model.dt` = {} must be positive", m.dt());
         ensure!((0.0..1.0).contains(&m.input_dropout), "`model.input_dropout` = {} must be in [0, 1)", m.input_dropout);
-        if let Some([lo, hi]) = m.chrono_init {
-            ensure!(m.kind == ModelKind::Lstm, "`model.chrono_init` applies to the LSTM only");
-            ensure!(
-                lo >= 1.0 && hi > lo && hi.is_finite(),
-                "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max"
-            );
-        }
-        if m.kind == ModelKind::Elm {
-            ensure!(m.synaptic_delay_ms == 0.0, "`model.synaptic_delay_ms` does not apply to the ELM");
-            ensure!(m.dropout == 0.0, "`model.dropout` does not apply to the ELM (use `model.input_dropout`)");
-            let e = m.elm_options();
-            ensure!(matches!(e.version, 1 | 2), "`model.elm.version` = {} must be 1 or 2", e.version);
-            m.elm_config(input, output).validate().map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
-        } else {
-            ensure!(m.elm.is_none(), "`[model.elm]` applies to `kind = \"elm\"` only");
-        }
-        ensure!(
-            m.synaptic_delay_ms >= 0.0 && m.synaptic_delay_ms.is_finite(),
-            "`model.synaptic_delay_ms` = {} must be ≥ 0",
-            m.synaptic_delay_ms
-        );
-        ensure!((0.0..1.0).contains(&m.dropout), "`model.dropout` = {} must be in [0, 1)", m.dropout);
-        ensure!(m.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", m.sigma_v);
-        if let Some(to) = m.sigma_v_anneal_to {
-            ensure!(m.kind == ModelKind::Glifr, "`model.sigma_v_anneal_to` applies to GLIFR only");
-            ensure!(to > 0.0 && to.is_finite(), "`model.sigma_v_anneal_to` = {to} must be positive");
-        }
-        if let Some(tau) = m.tau {
-            ensure!(tau > 0.0 && tau.is_finite(), "`model.tau` = {tau} must be positive");
-        }
-        if m.kind != ModelKind::Glifr {
-            ensure!(m.num_ascs == 0, "`model.num_ascs` applies to GLIFR only");
-            ensure!(m.init == InitKind::Hom, "`model.init = \"het\"` applies to GLIFR only");
-        }
-        match (m.init, &m.het_source) {
-            (InitKind::Het, None) => {
-                bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)")
+        let delay = m.synaptic_delay_ms();
+        ensure!(delay >= 0.0 && delay.is_finite(), "`model.synaptic_delay_ms` = {delay} must be ≥ 0");
+        ensure!((0.0..1.0).contains(&m.dropout()), "`model.dropout` = {} must be in [0, 1)", m.dropout());
+        match &m.cell {
+            CellConfig::Glifr(g) => g.validate()?,
+            CellConfig::Rnn(_) => {}
+            CellConfig::Lstm(l) => {
+                if let Some([lo, hi]) = l.chrono_init {
+                    ensure!(
+                        lo >= 1.0 && hi > lo && hi.is_finite(),
+                        "`model.chrono_init` = [{lo}, {hi}] must satisfy 1 ≤ T_min < T_max"
+                    );
+                }
             }
-            (InitKind::Hom, Some(_)) => {
-                bail!("`model.het_source` is only used with `model.init = \"het\"`")
+            CellConfig::Elm(_) => {
+                if let Some(config) = m.elm_config(input, output) {
+                    config.validate().map_err(|err| anyhow::anyhow!("`model.elm`: {err}"))?;
+                }
             }
-            _ => {}
         }
         Ok(())
     }
+
     /// The same shapes with a plain homogeneous init: for building a module whose values are
     /// about to be loaded or do not matter (benchmarks, parameter counts).
     pub fn shape_only(&self) -> ModelConfig {
-        ModelConfig { init: InitKind::Hom, het_source: None, ..self.clone() }
+        let mut shapes = self.clone();
+        if let Some(glifr) = shapes.glifr_mut() {
+            glifr.init = InitKind::Hom;
+            glifr.het_source = None;
+        }
+        shapes
     }
 
-    /// σ_V in 1-based `epoch` of `epochs`: `sigma_v`, or under annealing the reference's
-    /// `linspace(to, sigma_v, epochs)[epochs − epoch]` (so the first epoch runs at `sigma_v`
-    /// and the last at `to`; a single epoch runs at `to`, as numpy's one-point linspace).
-    pub fn sigma_v_at(&self, epoch: usize, epochs: usize) -> f64 {
-        match self.sigma_v_anneal_to {
-            None => self.sigma_v,
+    /// σ_V in 1-based `epoch` of `epochs` (GLIFR; `None` for the other kinds): `sigma_v`, or
+    /// under annealing the reference's `linspace(to, sigma_v, epochs)[epochs − epoch]` (so the
+    /// first epoch runs at `sigma_v` and the last at `to`; a single epoch runs at `to`, as
+    /// numpy's one-point linspace).
+    pub fn sigma_v_at(&self, epoch: usize, epochs: usize) -> Option<f64> {
+        let g = self.glifr()?;
+        Some(match g.sigma_v_anneal_to {
+            None => g.sigma_v,
             Some(to) if epochs <= 1 => to,
             Some(to) => {
                 let i = (epochs - epoch.clamp(1, epochs)) as f64;
-                to + (self.sigma_v - to) * i / (epochs - 1) as f64
+                to + (g.sigma_v - to) * i / (epochs - 1) as f64
             }
-        }
+        })
+    }
+
+    /// Whether σ_V changes from epoch to epoch.
+    pub fn anneals_sigma_v(&self) -> bool {
+        self.glifr().is_some_and(|g| g.sigma_v_anneal_to.is_some())
     }
 
     /// About how many weights the recurrent cell and readout hold (the ELM's own sizes are
     /// checked by `elm::ElmConfig::validate`), in f64 so that absurd sizes cannot overflow.
     pub fn weight_count(&self, input: usize, output: usize) -> f64 {
         let (h, i, o) = (self.hidden_size as f64, input as f64, output as f64);
-        match self.kind {
+        match self.kind() {
             ModelKind::Lstm => 4.0 * h * (h + i) + h * o,
             _ => h * h + h * (i + o),
         }
@@ -306,43 +410,146 @@ impl ModelConfig {
 
     /// Δt in ms: the configured one, or the kind's default.
     pub fn dt(&self) -> f64 {
-        self.dt.unwrap_or(if self.kind == ModelKind::Elm { 1.0 } else { 0.05 })
+        self.dt.unwrap_or(if self.kind() == ModelKind::Elm { 1.0 } else { 0.05 })
     }
 
-    /// The [`ElmConfig`] of an `elm` model config with `input`/`output` sizes.
-    pub fn elm_config(&self, input: usize, output: usize) -> ElmConfig {
-        let e: ElmOptions = self.elm_options();
-        ElmConfig::new(input, output)
-            .with_memory_size(self.hidden_size)
-            .with_lambda(e.lambda)
-            .with_mlp_layers(e.mlp_layers)
-            .with_mlp_hidden_size(e.mlp_hidden_size)
-            .with_mlp_activation(e.mlp_activation)
-            .with_synapse_tau(e.synapse_tau)
-            .with_memory_tau_min(e.memory_tau_min)
-            .with_memory_tau_max(e.memory_tau_max)
-            .with_learn_memory_tau(e.learn_memory_tau)
-            .with_synapse_weight_init(e.synapse_weight_init)
-            .with_num_branch(e.num_branch)
-            .with_synapses_per_branch(e.synapses_per_branch)
-            .with_routing(e.routing)
-            .with_dt(self.dt())
-            .with_version(if e.version == 2 { ElmVersion::V2 } else { ElmVersion::V1 })
-            .with_per_synapse_trace(e.per_synapse_trace)
-    }
-
-    /// The ELM options (defaults when `[model.elm]` is absent).
-    pub fn elm_options(&self) -> ElmOptions {
-        self.elm.clone().unwrap_or_default()
+    /// The [`ElmConfig`] of an `elm` model config with `input`/`output` sizes (`None` for the
+    /// other kinds): its options with the sizes and Δt of `[model]` filled in. The routing
+    /// seed is the run's (see `model::build_model`).
+    pub fn elm_config(&self, input: usize, output: usize) -> Option<ElmConfig> {
+        let options = self.elm()?.clone();
+        Some(
+            ElmConfig { input_size: input, output_size: output, ..options }
+                .with_memory_size(self.hidden_size)
+                .with_dt(self.dt()),
+        )
     }
 }
 
-fn default_resistance() -> f64 {
+impl GlifrCellConfig {
+    fn validate(&self) -> Result<()> {
+        ensure!(
+            self.num_ascs <= MAX_ASCS,
+            "`model.num_ascs` = {} is beyond what neurozoo takes (at most {MAX_ASCS})",
+            self.num_ascs
+        );
+        ensure!(self.sigma_v > 0.0, "`model.sigma_v` = {} must be positive", self.sigma_v);
+        if let Some(to) = self.sigma_v_anneal_to {
+            ensure!(to > 0.0 && to.is_finite(), "`model.sigma_v_anneal_to` = {to} must be positive");
+        }
+        if let Some(tau) = self.tau {
+            ensure!(tau > 0.0 && tau.is_finite(), "`model.tau` = {tau} must be positive");
+        }
+        match (self.init, &self.het_source) {
+            (InitKind::Het, None) => {
+                bail!("`model.init = \"het\"` needs `model.het_source` (a trained LHet/LHetA run)")
+            }
+            (InitKind::Hom, Some(_)) => {
+                bail!("`model.het_source` is only used with `model.init = \"het\"`")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Default for GlifrCellConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("every GLIFR field has a default")
+    }
+}
+
+pub(super) fn default_resistance() -> f64 {
     0.1
 }
-fn default_init() -> InitKind {
+pub(super) fn default_init() -> InitKind {
     InitKind::Hom
 }
-fn default_leak_init() -> LeakInit {
+pub(super) fn default_leak_init() -> LeakInit {
     LeakInit::Reference
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The `[model]` table of a TOML text, read by the tagged form alone (no legacy fallback).
+    fn strictly(text: &str) -> Result<ModelConfig, String> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        let model = table.get("model").cloned().ok_or("no [model]")?;
+        ModelConfig::deserialize(model).map_err(|e| e.to_string())
+    }
+
+    fn model(text: &str) -> Result<ModelConfig, String> {
+        toml::from_str::<toml::Table>(text)
+            .and_then(|t| t["model"].clone().try_into::<ModelConfig>())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every shipped config is written in the tagged form: none relies on the legacy reader.
+    #[test]
+    fn every_shipped_config_is_in_the_tagged_form() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+        let mut count = 0;
+        for file in std::fs::read_dir(&root).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()) {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                strictly(&std::fs::read_to_string(&path).unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                count += 1;
+            }
+        }
+        assert!(count >= 52, "{count} configs");
+    }
+
+    /// A field of another kind, a field `[model]` owns written into `[model.elm]`, and a value
+    /// of the wrong type are each refused naming the field.
+    #[test]
+    fn misplaced_and_mistyped_fields_are_named() {
+        let e = model("[model]\nkind = \"rnn\"\nhidden_size = 4\nnum_ascs = 2").unwrap_err();
+        assert!(e.contains("`model.num_ascs` applies to GLIFR only"), "{e}");
+        let e = model("[model]\nkind = \"lstm\"\nhidden_size = 4\nsynaptic_delay_ms = 1.0").unwrap_err();
+        assert!(e.contains("`model.synaptic_delay_ms` does not apply to the LSTM"), "{e}");
+        let e = model("[model]\nkind = \"elm\"\nhidden_size = 4\n[model.elm]\nmemory_size = 3").unwrap_err();
+        assert!(e.contains("`model.elm.memory_size` cannot be set here: `model.hidden_size` sets it"), "{e}");
+        let e = model("[model]\nkind = \"elm\"\nhidden_size = 4\n[model.elm]\nlambda = \"x\"").unwrap_err();
+        assert!(e.contains("`model.elm.lambda` = \"x\"") && e.contains("expected f64"), "{e}");
+        let e = model("[model]\nkind = \"elm\"\nhidden_size = 4\n[model.elm]\nversion = 3").unwrap_err();
+        assert!(e.contains("`model.elm.version` = 3: ELM version 3 does not exist"), "{e}");
+        let e = model("[model]\nkind = \"elm\"\nhidden_size = 4\n[model.elm]\nlamda = 3.0").unwrap_err();
+        assert!(e.contains("unknown field `lamda` in `[model.elm]`, expected one of: lambda, mlp_layers"), "{e}");
+        let e = model("[model]\nkind = \"glifr\"\nhidden_size = 4\nnum_ascs = \"two\"").unwrap_err();
+        assert!(e.contains("`model.num_ascs`: invalid type: string \"two\""), "{e}");
+        let e = model("[model]\nkind = \"spiking\"\nhidden_size = 4").unwrap_err();
+        assert!(e.contains("unknown variant `spiking`"), "{e}");
+        // What a past run saved for every kind: GLIFR's defaults on an RNN still load.
+        assert_eq!(
+            model("[model]\nkind = \"rnn\"\nhidden_size = 4\nsigma_v = 1.0\nnum_ascs = 0"),
+            model("[model]\nkind = \"rnn\"\nhidden_size = 4")
+        );
+    }
+
+    /// Each kind written and read back is the same config, its own fields included.
+    #[test]
+    fn every_kind_round_trips() {
+        let texts = [
+            "kind = \"glifr\"\nhidden_size = 5\nnum_ascs = 2\nsigma_v_anneal_to = 0.001\ntau = 0.5\nmembrane_leak_init = \"exact\"",
+            "kind = \"rnn\"\nhidden_size = 5\nsynaptic_delay_ms = 0.5\ndropout = 0.25",
+            "kind = \"lstm\"\nhidden_size = 5\nchrono_init = [1.0, 20.0]\nfused = false",
+            "kind = \"elm\"\nhidden_size = 5\ninput_dropout = 0.5\n[elm]\nversion = 2\nnum_branch = 3\nmlp_hidden_size = 7",
+        ];
+        for text in texts {
+            let first: ModelConfig = toml::from_str(text).unwrap();
+            let written = toml::to_string(&first).unwrap();
+            assert_eq!(toml::from_str::<ModelConfig>(&written).unwrap(), first, "{written}");
+        }
+        let elm: ModelConfig = toml::from_str(texts[3]).unwrap();
+        let config = elm.elm_config(12, 2).unwrap();
+        assert_eq!((config.input_size, config.output_size, config.memory_size, config.dt), (12, 2, 5, 1.0));
+        assert_eq!(
+            (config.version, config.num_branch, config.mlp_hidden_size),
+            (elm::ElmVersion::V2, Some(3), Some(7))
+        );
+    }
 }
