@@ -2,7 +2,7 @@
 //! start state and hand on the end state, fused where the model has a fused operation.
 //!
 //! A whole-sequence forward is one segment from the zero state. Segmented recomputation
-//! (`train::recompute`) is the other user: it runs the segments without a graph, keeping only
+//! (`engine::recompute`) is the other user: it runs the segments without a graph, keeping only
 //! their start states, then runs each again with a graph, backwards, passing the gradient of
 //! each start state to the segment before. For that it needs only what this trait says: how to
 //! run a segment, how to read the last step out, and the state's tensors (to store them

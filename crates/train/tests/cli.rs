@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{assert_forward_close, golden_cases};
-use train::npy::{read_npy, write_npy};
+use interop::npy::{read_npy, write_npy};
 
 fn neurozoo(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_neurozoo"))
@@ -209,10 +209,10 @@ fn elmneuron_import_predict_and_info() {
         tmp.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let ours = train::npy::read_npy(&tmp.path().join("y.npy")).unwrap();
-    let reference = train::npy::read_npy(&case.join("y.npy")).unwrap();
+    let ours = interop::npy::read_npy(&tmp.path().join("y.npy")).unwrap();
+    let reference = interop::npy::read_npy(&case.join("y.npy")).unwrap();
     assert_forward_close("neuronio-dm10 via the binary", &ours.data, &reference);
-    assert_eq!(train::npy::read_npy(&tmp.path().join("m.npy")).unwrap().shape, vec![2, 120, 10]);
+    assert_eq!(interop::npy::read_npy(&tmp.path().join("m.npy")).unwrap().shape, vec![2, 120, 10]);
     let o = neurozoo(
         &[
             "predict",

@@ -6,12 +6,12 @@
 use std::path::Path;
 
 use burn::prelude::Device;
+use engine::config::RunConfig;
+use engine::model::{Model, load_checkpoint, resolve_checkpoint};
 use glifr::Cell;
 use glifr::analysis::neuron_parameters;
-use train::clusters::clusters;
-use train::config::RunConfig;
-use train::experiment::{ExperimentOptions, Table, mean_sd, run_experiment};
-use train::model::{Model, load_checkpoint, resolve_checkpoint};
+use paper::clusters::clusters;
+use paper::experiment::{ExperimentOptions, Table, mean_sd, run_experiment};
 
 fn options(out: &Path, epochs: usize) -> ExperimentOptions {
     ExperimentOptions {
@@ -61,7 +61,7 @@ fn sine_table_trains_in_order_resumes_and_clusters() {
     assert!(md.contains("| RHetA |") && md.contains(".0121 (.0017)"), "{md}");
     // The learning curves: per model, the test MSE of every evaluated epoch averaged over the
     // trials; the last point is the table's mean, and the figure is a real PNG.
-    let lines = train::experiment::learning_curve_points(Table::Sine, &results).unwrap();
+    let lines = paper::experiment::learning_curve_points(Table::Sine, &results).unwrap();
     let labels: Vec<&str> = lines.iter().map(|(label, _)| label.as_str()).collect();
     assert_eq!(labels, ["LHetA (2 trials)", "RHetA (2 trials)"]);
     let (last_epoch, last_mean) = *lines[1].1.last().unwrap();

@@ -312,12 +312,12 @@ fn fuzz_glifs_asc() {
     fuzz("GLIFS_ASC .ckpt", &[checkpoint.clone()], 2000, "model.ckpt", |_, bytes| {
         let ckpt = write(dir.path(), "model.ckpt", bytes);
         let yaml = write(dir.path(), "hparams.yaml", &hparams);
-        refusal_chain(train::import::read_glifs_asc(&ckpt, Some(&yaml), &device))
+        refusal_chain(interop::import::read_glifs_asc(&ckpt, Some(&yaml), &device))
     });
     fuzz("GLIFS_ASC hparams.yaml", &[hparams.clone()], 3000, "hparams.yaml", |_, bytes| {
         let ckpt = write(dir.path(), "model.ckpt", &checkpoint);
         let yaml = write(dir.path(), "hparams.yaml", bytes);
-        refusal_chain(train::import::read_glifs_asc(&ckpt, Some(&yaml), &device))
+        refusal_chain(interop::import::read_glifs_asc(&ckpt, Some(&yaml), &device))
     });
 }
 
@@ -338,14 +338,14 @@ fn fuzz_elmneuron() {
     fuzz("elmneuron .pt", &states, 2000, "model_state.pt", |which, bytes| {
         let state = write(dir.path(), "model_state.pt", bytes);
         let config = write(dir.path(), "model_config.json", &configs[which]);
-        refusal_chain(train::import_elm::read_elmneuron(&state, &config, None, &device))
+        refusal_chain(interop::import_elm::read_elmneuron(&state, &config, None, &device))
     });
     fuzz("elmneuron model_config.json", &configs, 3000, "model_config.json", |which, bytes| {
         // Each config beside its own state dict: mutations that keep the shapes must be caught
         // by what the config says, not by a shape mismatch.
         let state = write(dir.path(), "model_state.pt", &states[which]);
         let config = write(dir.path(), "model_config.json", bytes);
-        refusal_chain(train::import_elm::read_elmneuron(&state, &config, None, &device))
+        refusal_chain(interop::import_elm::read_elmneuron(&state, &config, None, &device))
     });
 }
 
@@ -354,14 +354,15 @@ fn fuzz_elmneuron() {
 fn fuzz_npy() {
     let dir = scratch();
     let f32_array = dir.path().join("seed-f32.npy");
-    train::npy::write_npy(&f32_array, &[2, 3, 4], &(0..24).map(|i| i as f32 * 0.5 - 3.0).collect::<Vec<_>>()).unwrap();
+    interop::npy::write_npy(&f32_array, &[2, 3, 4], &(0..24).map(|i| i as f32 * 0.5 - 3.0).collect::<Vec<_>>())
+        .unwrap();
     let golden = common::golden_root().join("glifr/asc2-delay5");
     let seeds = [std::fs::read(&f32_array).unwrap(), std::fs::read(golden.join("x.npy")).unwrap()];
     fuzz(".npy array", &seeds, 3000, "fuzzed.npy", |_, bytes| {
-        refusal_chain(train::npy::read_npy(&write(dir.path(), "fuzzed.npy", bytes)))
+        refusal_chain(interop::npy::read_npy(&write(dir.path(), "fuzzed.npy", bytes)))
     });
     fuzz(".npy labels", &[std::fs::read(golden.join("labels.npy")).unwrap()], 2000, "labels.npy", |_, bytes| {
-        refusal_chain(train::npy::read_class_labels(&write(dir.path(), "labels.npy", bytes)))
+        refusal_chain(interop::npy::read_class_labels(&write(dir.path(), "labels.npy", bytes)))
     });
 }
 
@@ -383,16 +384,16 @@ fn fuzz_toml_configs() {
     let dir = scratch();
     fuzz("TOML config", &seeds, 4000, "fuzzed.toml", |_, bytes| {
         let path = write(dir.path(), "fuzzed.toml", bytes);
-        refusal_chain(train::config::RunConfig::load(&path).map(|c| c.resolved_model()))
+        refusal_chain(engine::config::RunConfig::load(&path).map(|c| c.resolved_model()))
     });
 }
 
 /// Our own checkpoint folder (`model.toml` + `model.bpk`), for a GLIFR and an ELM model.
 #[test]
 fn fuzz_checkpoint_folder() {
-    use train::config::RunConfig;
+    use engine::config::RunConfig;
     let device = Device::flex();
-    let glifr = RunConfig::from_toml(train::config::DEFAULT_CONFIG, "default").unwrap();
+    let glifr = RunConfig::from_toml(engine::config::DEFAULT_CONFIG, "default").unwrap();
     let elm_text = std::fs::read_to_string(common::workspace_root().join("configs/bench/elm-shd-like.toml")).unwrap();
     let elm = RunConfig::from_toml(&elm_text, "elm").unwrap();
     let seeds_dir = scratch();
@@ -401,9 +402,9 @@ fn fuzz_checkpoint_folder() {
     for (name, config) in [("glifr", glifr), ("elm", elm)] {
         let mut model = config.resolved_model();
         model.hidden_size = model.hidden_size.min(6);
-        let network = train::model::build_model(&model, 0, &device).unwrap();
+        let network = engine::model::build_model(&model, 0, &device).unwrap();
         let dir = seeds_dir.path().join(name);
-        train::model::save_checkpoint(&dir, &train::model::SavedModel { origin: "fuzz".into(), model }, &network)
+        engine::model::save_checkpoint(&dir, &engine::model::SavedModel { origin: "fuzz".into(), model }, &network)
             .unwrap();
         tomls.push(std::fs::read(dir.join("model.toml")).unwrap());
         weights.push(std::fs::read(dir.join("model.bpk")).unwrap());
@@ -413,11 +414,11 @@ fn fuzz_checkpoint_folder() {
     fuzz("checkpoint model.toml", &tomls, 2000, "model.toml", |which, bytes| {
         write(&checkpoint, "model.toml", bytes);
         write(&checkpoint, "model.bpk", &weights[which]);
-        refusal_chain(train::model::load_checkpoint(&checkpoint, &device))
+        refusal_chain(engine::model::load_checkpoint(&checkpoint, &device))
     });
     fuzz("checkpoint model.bpk", &weights, 2000, "model.bpk", |which, bytes| {
         write(&checkpoint, "model.toml", &tomls[which]);
         write(&checkpoint, "model.bpk", bytes);
-        refusal_chain(train::model::load_checkpoint(&checkpoint, &device))
+        refusal_chain(engine::model::load_checkpoint(&checkpoint, &device))
     });
 }

@@ -10,11 +10,11 @@ use std::path::Path;
 
 use burn::prelude::*;
 use common::{assert_forward_close, assert_golden_gradients, case_input, case_labels, golden_cases, values};
+use engine::model::Model;
 use glifr::RecurrentNetwork;
-use train::grads::last_step_loss_gradients;
-use train::import::read_glifs_asc;
-use train::model::Model;
-use train::npy::read_npy;
+use interop::grads::last_step_loss_gradients;
+use interop::import::read_glifs_asc;
+use interop::npy::read_npy;
 
 fn check_forward(case: &Path, device: &Device, with_yaml: bool, fused_expected: bool) {
     let hparams = case.join("hparams.yaml");

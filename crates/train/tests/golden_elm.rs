@@ -15,10 +15,10 @@ use common::{
     workspace_root,
 };
 use elm::Elm;
-use train::grads::last_step_loss_gradients;
-use train::import_elm::read_elmneuron;
-use train::model::Model;
-use train::npy::read_npy;
+use engine::model::Model;
+use interop::grads::last_step_loss_gradients;
+use interop::import_elm::read_elmneuron;
+use interop::npy::read_npy;
 
 fn cases() -> Vec<PathBuf> {
     let mut cases = golden_cases("elm");

@@ -35,7 +35,7 @@ fn metrics(run: &Path) -> Vec<String> {
 fn final_outputs(run: &Path) -> Vec<f32> {
     use burn::prelude::*;
     let device = Device::flex();
-    let (_, model) = train::model::load_checkpoint(&train::model::resolve_checkpoint(run).unwrap(), &device).unwrap();
+    let (_, model) = engine::model::load_checkpoint(&engine::model::resolve_checkpoint(run).unwrap(), &device).unwrap();
     let input: Vec<f32> = (0..3 * 100).map(|i| ((i * 37 % 101) as f32 / 101.0) - 0.3).collect();
     let x = Tensor::<3>::from_data(TensorData::new(input, [3, 100, 1]), &device);
     model.forward(x).into_data().convert::<f32>().try_into_vec().unwrap()

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
+use engine::config::RunConfig;
+use engine::model::build_model;
+use paper::eval_neuronio::{NeuronioEvalOptions, eval_neuronio, file_predictions};
 use tasks::neuronio::SimulationFile;
-use train::config::RunConfig;
-use train::eval_neuronio::{NeuronioEvalOptions, eval_neuronio, file_predictions};
-use train::model::build_model;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tasks/tests/fixtures/neuronio")
@@ -26,7 +26,7 @@ fn npy_f64(path: &Path) -> Vec<f64> {
 fn the_authors_evaluation_of_their_released_model_is_reproduced() {
     let dir = tempfile::tempdir().unwrap();
     let model_dir = released("num_memory_10");
-    train::import_elm::import_elmneuron(
+    interop::import_elm::import_elmneuron(
         &model_dir.join("neuronio_best_model_state.pt"),
         &model_dir.join("model_config.json"),
         None,
@@ -52,7 +52,7 @@ fn the_authors_evaluation_of_their_released_model_is_reproduced() {
     assert_eq!((report.scores.simulations_scored, report.scores.simulations_total), (3, 4));
 
     // The stitched, aligned traces themselves, step by step.
-    let (saved, model) = train::model::load_checkpoint(dir.path(), &device).unwrap();
+    let (saved, model) = engine::model::load_checkpoint(dir.path(), &device).unwrap();
     assert_eq!(saved.model.input_size, Some(1278));
     let file = SimulationFile::read(&eval.join("Data_test/sim__eval.p")).unwrap();
     let p = file_predictions(&model.valid(), &file, &NeuronioEvalOptions::default(), &device).unwrap();
@@ -166,9 +166,9 @@ fn stitched_windows_equal_a_full_length_pass_when_memory_is_short() {
 fn a_branch_elm_trains_on_the_split_layout_and_is_evaluated() {
     let runs = tempfile::tempdir().unwrap();
     let config = short_memory_elm(runs.path(), &fixtures().join("layout"), 4);
-    let options = train::runner::TrainOptions { device: None, resume: false, quiet: true };
-    let summary = train::runner::train(&config, &options).unwrap();
-    let records = train::metrics::read_metrics(&config.run_dir().join("metrics.csv")).unwrap();
+    let options = engine::runner::TrainOptions { device: None, resume: false, quiet: true };
+    let summary = engine::runner::train(&config, &options).unwrap();
+    let records = engine::metrics::read_metrics(&config.run_dir().join("metrics.csv")).unwrap();
     assert_eq!(records.len(), 2);
     // 0.5·BCE + 0.5·MSE is positive and finite; the validation windows are the same each epoch,
     // so the two epochs' validation losses differ only through training.
@@ -200,7 +200,7 @@ fn the_loss_is_half_bce_half_mse() {
     let device = Device::flex();
     let output = Tensor::<3>::from_data(TensorData::new(vec![0.0f32, 1.0, 2.0, 3.0], [1, 2, 2]), &device);
     let target = Tensor::<3>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 3.0], [1, 2, 2]), &device);
-    let loss: f64 = train::loss::spike_and_soma_loss(output, target).into_scalar::<f64>();
+    let loss: f64 = engine::loss::spike_and_soma_loss(output, target).into_scalar::<f64>();
     let bce = (2f64.ln() + 2.0 + (1.0 + (-2f64).exp()).ln()) / 2.0;
     assert!((loss - (0.5 * bce + 0.25)).abs() < 1e-6, "{loss}");
 }
@@ -209,7 +209,7 @@ fn the_loss_is_half_bce_half_mse() {
 fn the_cli_reports_errors_for_missing_data() {
     let runs = tempfile::tempdir().unwrap();
     let config = short_memory_elm(runs.path(), &runs.path().join("nowhere"), 4);
-    let options = train::runner::TrainOptions { device: None, resume: false, quiet: true };
-    let e = format!("{:#}", train::runner::train(&config, &options).unwrap_err());
+    let options = engine::runner::TrainOptions { device: None, resume: false, quiet: true };
+    let e = format!("{:#}", engine::runner::train(&config, &options).unwrap_err());
     assert!(e.contains("NeuronIO is not in") && e.contains("full_ergodic_train_batch"), "{e}");
 }

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use train::config::RunConfig;
-use train::data::{Part, TaskDataset, build_dataset};
-use train::runner::{TrainOptions, train};
+use engine::config::RunConfig;
+use engine::data::{Part, TaskDataset, build_dataset};
+use engine::runner::{TrainOptions, train};
 
 fn config(runs: &Path, data: &Path, adding: bool) -> RunConfig {
     let text = format!(
@@ -109,5 +109,5 @@ fn runs_on_shd_synthetic_say_so_in_name_and_summary() {
     named.name = "shd-synthetic-adding".into();
     let summary = train(&named, &TrainOptions { quiet: true, ..Default::default() }).unwrap();
     assert!(summary.task.starts_with("SHD-synthetic-Adding (generated"), "{}", summary.task);
-    assert_eq!(train::runner::describe_task(&named, None), summary.task);
+    assert_eq!(engine::runner::describe_task(&named, None), summary.task);
 }

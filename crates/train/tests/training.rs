@@ -6,13 +6,13 @@ mod common;
 
 use std::sync::Mutex;
 
-use train::config::RunConfig;
+use engine::config::RunConfig;
 
 /// Training seeds the device's global RNG; tests in this binary run on parallel threads and
 /// would interleave their draws, so the runs that must be reproducible take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
-use train::metrics::read_metrics;
-use train::runner::{TrainOptions, train};
+use engine::metrics::read_metrics;
+use engine::runner::{TrainOptions, train};
 
 fn config(name: &str, runs: &std::path::Path, epochs: usize) -> RunConfig {
     let text = format!(
@@ -82,7 +82,7 @@ fn loss_falls_and_resume_is_exact() {
     // (issue 20: 11 rows lost in 30 kills): the row comes back from the checkpoint's own copy.
     let run_metrics = runs.path().join("resumed/metrics.csv");
     let rows = read_metrics(&run_metrics).unwrap();
-    train::metrics::write_metrics(&run_metrics, &rows[..1]).unwrap();
+    engine::metrics::write_metrics(&run_metrics, &rows[..1]).unwrap();
     first.training.epochs = 3;
     let resumed = train(&first, &TrainOptions { resume: true, quiet: true, ..Default::default() }).unwrap();
     let resumed_metrics = read_metrics(&runs.path().join("resumed/metrics.csv")).unwrap();
@@ -115,10 +115,10 @@ fn loss_falls_and_resume_is_exact() {
     let summary = train(&annealed, &quiet).unwrap();
     let saved = std::fs::read_to_string(runs.path().join("annealed/checkpoints/epoch-0002/model.toml")).unwrap();
     assert!(saved.contains("sigma_v = 0.001"), "{saved}");
-    let again = train::predict::eval_run(&runs.path().join("annealed"), Some("flex"), &[]).unwrap();
+    let again = engine::evaluate::eval_run(&runs.path().join("annealed"), Some("flex"), &[]).unwrap();
     assert_eq!(again.accuracy, summary.test.accuracy);
 
-    let evaluation = train::predict::eval_run(&dir, Some("flex"), &[]).unwrap();
+    let evaluation = engine::evaluate::eval_run(&dir, Some("flex"), &[]).unwrap();
     assert_eq!(evaluation.accuracy, full.test.accuracy);
     assert!((evaluation.loss - full.test.loss).abs() < 1e-6);
 }
@@ -127,8 +127,8 @@ fn loss_falls_and_resume_is_exact() {
 /// whose neuronal parameters and weights are all drawn from the trained ones, frozen.
 fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_run: &std::path::Path) {
     use burn::prelude::*;
+    use engine::config::InitKind;
     use glifr::Cell;
-    use train::config::InitKind;
 
     let device = Device::flex();
     let mut model = base.resolved_model();
@@ -137,9 +137,9 @@ fn het_init_draws_only_values_of_the_trained_source(base: &RunConfig, trained_ru
     glifr.init = InitKind::Het;
     glifr.het_source = Some(trained_run.to_path_buf());
     glifr.learn_neuronal_params = false;
-    let het = train::model::build_network(&model, &device).unwrap();
-    let source_dir = train::model::resolve_checkpoint(trained_run).unwrap();
-    let (_, source) = train::model::load_checkpoint(&source_dir, &device).unwrap();
+    let het = engine::model::build_network(&model, &device).unwrap();
+    let source_dir = engine::model::resolve_checkpoint(trained_run).unwrap();
+    let (_, source) = engine::model::load_checkpoint(&source_dir, &device).unwrap();
     let source = source.as_recurrent().expect("a GLIFR run");
     let (Cell::Glifr(new), Cell::Glifr(old)) = (&het.cell, &source.cell) else { panic!("GLIFR") };
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -258,7 +258,7 @@ fn branch_elm_trains_and_resumes_exactly() {
 fn silencing_ends_at_the_readout_bias(run: &std::path::Path, accuracy: f64) {
     use burn::data::dataset::Dataset;
     use burn::prelude::*;
-    use train::silence::{SilenceOptions, silence};
+    use paper::silence::{SilenceOptions, silence};
 
     let out = tempfile::tempdir().unwrap();
     let options = SilenceOptions { fractions: vec![0.0, 0.5, 1.0], draws: 3, seed: 1, device: Some("flex".into()) };
@@ -270,13 +270,13 @@ fn silencing_ends_at_the_readout_bias(run: &std::path::Path, accuracy: f64) {
     assert!(points[1].sd > 0.0, "different neurons silenced per draw: {:?}", points[1]);
 
     let (_, model) =
-        train::model::load_checkpoint(&train::model::resolve_checkpoint(run).unwrap(), &Device::flex()).unwrap();
+        engine::model::load_checkpoint(&engine::model::resolve_checkpoint(run).unwrap(), &Device::flex()).unwrap();
     let bias: Vec<f32> =
         model.as_recurrent().unwrap().readout.bias.as_ref().unwrap().val().into_data().try_into_vec().unwrap();
     let favourite = (0..bias.len()).max_by(|&a, &b| bias[a].total_cmp(&bias[b])).unwrap();
     let config = RunConfig::load(&run.join("config.toml")).unwrap();
     let test =
-        train::data::build_dataset(&config.task, train::data::Part::Test, config.training.eval_batch_size).unwrap();
+        engine::data::build_dataset(&config.task, engine::data::Part::Test, config.training.eval_batch_size).unwrap();
     let hits = (0..test.len())
         .filter(|&i| matches!(test.get(i).unwrap().target, tasks::Target::Class(c) if c == favourite))
         .count();

@@ -54,14 +54,14 @@ pub fn mnist_dir() -> PathBuf {
     let dir = std::env::var_os("NEUROZOO_MNIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("data/mnist"));
-    train::data::ensure_mnist(&dir, true).unwrap_or_else(|e| panic!("{e:#}"));
+    engine::data::ensure_mnist(&dir, true).unwrap_or_else(|e| panic!("{e:#}"));
     dir
 }
 
 // --- Golden reference cases: inputs, labels and the README's tolerances. -------------------
 
 use burn::prelude::*;
-use train::npy::{Array, read_npy};
+use interop::npy::{Array, read_npy};
 
 /// A tensor's values as f32.
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -97,7 +97,7 @@ pub fn assert_forward_close(name: &str, ours: &[f32], reference: &Array) {
 
 /// The case's loss (`case.json`) within 1e-5 relative, and one gradient per file of `grads/`,
 /// with the file's shape, within 1e-4 of the largest reference entry.
-pub fn assert_golden_gradients(case: &Path, result: &train::grads::LossGradients) {
+pub fn assert_golden_gradients(case: &Path, result: &interop::grads::LossGradients) {
     let reference_loss = case_json(case)["loss"].as_f64().unwrap() as f32;
     let loss = result.loss;
     assert!(

@@ -17,9 +17,9 @@ use glifr::Cell;
 use glifr::analysis::{f_i_curves, neuron_parameters, parameter_names};
 use serde::Serialize;
 
-use crate::device::DeviceChoice;
-use crate::fsutil::write_atomic;
-use crate::model::{Model, load_checkpoint, resolve_checkpoint};
+use engine::device::DeviceChoice;
+use engine::fsutil::write_atomic;
+use engine::model::{Model, load_checkpoint, resolve_checkpoint};
 
 /// The Ward tree of `points` (Euclidean distances), as `kodama` builds it.
 pub fn ward_tree(points: &[Vec<f64>]) -> kodama::Dendrogram<f64> {
@@ -217,8 +217,8 @@ pub fn clusters(run: &Path, out: Option<&Path>, device: Option<&str>) -> Result<
         sizes,
     };
     write_atomic(&out.join("clusters.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
-    crate::plot::parameter_histograms(&out.join("parameter_histograms.png"), &names, &points, &labels_out)?;
-    crate::plot::f_i_curves(&out.join("f_i_curves.png"), &currents, &rates, &labels_out)?;
+    engine::plot::parameter_histograms(&out.join("parameter_histograms.png"), &names, &points, &labels_out)?;
+    engine::plot::f_i_curves(&out.join("f_i_curves.png"), &currents, &rates, &labels_out)?;
     Ok(report)
 }
 

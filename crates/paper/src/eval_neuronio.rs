@@ -14,7 +14,7 @@ use serde::Serialize;
 use tasks::neuronio::metrics::{NeuronioScores, Predictions, Traces, align_soma, score, windowed_predictions};
 use tasks::neuronio::{SOMA_BIAS_MV, SOMA_SCALE, SOMA_THRESHOLD_MV, SimulationFile, files_in};
 
-use crate::model::{Model, load_checkpoint, resolve_checkpoint};
+use engine::model::{Model, load_checkpoint, resolve_checkpoint};
 
 /// The protocol's settings; the defaults are the authors'.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -112,7 +112,7 @@ pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
         writer.extend(data.iter().copied())?;
         writer.finish()?;
     }
-    crate::fsutil::write_atomic(path, &bytes)
+    engine::fsutil::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail, ensure};
 use serde::Serialize;
 
-use crate::config::{RunConfig, TaskConfig};
-use crate::fsutil::write_atomic;
-use crate::plan::{Plan, PlannedRun, finished_summary, read_summary, train_unless_finished};
-use crate::runner::Summary;
+use engine::config::{RunConfig, TaskConfig};
+use engine::fsutil::write_atomic;
+use engine::plan::{Plan, PlannedRun, finished_summary, read_summary, train_unless_finished};
+use engine::runner::Summary;
 
 /// The tables of the paper that one command reproduces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,7 +179,7 @@ pub struct ExperimentOptions {
     /// Device override.
     pub device: Option<String>,
     /// `--set` overrides of every run's config, applied before the options above.
-    pub set: Vec<crate::config::Override>,
+    pub set: Vec<engine::config::Override>,
     /// Print nothing but errors.
     pub quiet: bool,
 }
@@ -389,7 +389,7 @@ pub fn learning_curve_points(table: Table, results: &[TrialResult]) -> Result<Ve
         }
         let mut sums: std::collections::BTreeMap<usize, (f64, usize)> = Default::default();
         for run in &runs {
-            for record in crate::metrics::read_metrics(&run.run_dir.join("metrics.csv"))? {
+            for record in engine::metrics::read_metrics(&run.run_dir.join("metrics.csv"))? {
                 let value = if table == Table::Sine { record.test_loss } else { record.test_accuracy };
                 if let Some(value) = value {
                     let sum = sums.entry(record.epoch).or_default();
@@ -542,7 +542,7 @@ pub fn write_tables(table: Table, out: &Path, results: &[TrialResult]) -> Result
     let title =
         format!("GLIFR paper, {}: {metric} per epoch, mean over trials", table.name().trim_end_matches("-table"));
     let drawn = learning_curve_points(table, results)
-        .and_then(|lines| crate::plot::model_curves(&out.join("learning_curves.png"), &title, metric, &lines));
+        .and_then(|lines| engine::plot::model_curves(&out.join("learning_curves.png"), &title, metric, &lines));
     if let Err(e) = drawn {
         eprintln!("warning: could not draw {}: {e:#}", out.join("learning_curves.png").display());
     }

@@ -1,15 +1,20 @@
 //! Evaluating a model over a dataset: the mean loss and accuracy, batched and (with
-//! `training.threads`) split across threads exactly as training is.
+//! `training.threads`) split across threads exactly as training is; and `neurozoo eval`, a
+//! run's latest checkpoint on its test set.
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use tasks::SequenceBatcher;
 
-use crate::data::TaskDataset;
+use crate::config::RunConfig;
+use crate::data::{Part, TaskDataset, build_dataset};
+use crate::device::DeviceChoice;
 use crate::loss::{batch_loss, drop_inputs, mask_seed};
-use crate::model::Model;
+use crate::model::{Model, load_checkpoint, resolve_checkpoint};
 
 /// Loss and accuracy over a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,4 +82,20 @@ pub fn evaluate(
         }
     }
     Ok(totals.evaluation(classification))
+}
+
+/// Re-evaluates a run's latest checkpoint on its test set, its config changed by `set`.
+pub fn eval_run(run_dir: &Path, device: Option<&str>, set: &[crate::config::Override]) -> Result<Evaluation> {
+    let config_path = run_dir.join("config.toml");
+    let config = RunConfig::load_with(&config_path, set)
+        .with_context(|| format!("{} is not a run directory", run_dir.display()))?;
+    let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
+    let device = choice.device();
+    let dir = resolve_checkpoint(run_dir)?;
+    let (saved, network) = load_checkpoint(&dir, &device)?;
+    crate::model::ensure_checkpoint_fits(&dir, &saved, &config.resolved_model(), &config_path)?;
+    let test = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
+    let m = &config.model;
+    let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };
+    evaluate(&network, test, config.training.eval_batch_size, dropout, config.seed, &device, config.training.threads)
 }

@@ -5,10 +5,30 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use datagen::pathfinder::generate::GeneratorParams;
 use datagen::pathfinder::write::{GenerateOptions, write_dataset, write_grid};
 use tasks::pathfinder::{Difficulty, PathfinderIndex, read_png};
+
+/// Generate synthetic data in a real data set's layout.
+#[derive(Subcommand, Debug)]
+pub enum GenCommand {
+    /// LRA Pathfinder / Path-X images in the release layout (Linsley et al. 2018 algorithm,
+    /// LRA's settings), marked synthetic.
+    Pathfinder(PathfinderArgs),
+    /// SHD-synthetic: espeak-ng digits (English, German) through a port of SHD's cochlea
+    /// chain (lauscher), written as shd_train.h5 / shd_test.h5 in SHD's layout.
+    #[command(name = "shd-synth")]
+    ShdSynth(ShdSynthArgs),
+}
+
+/// `neurozoo gen`.
+pub fn run(command: GenCommand) -> Result<()> {
+    match command {
+        GenCommand::Pathfinder(args) => gen_pathfinder(&args),
+        GenCommand::ShdSynth(args) => gen_shd_synth(&args),
+    }
+}
 
 /// Difficulty on the command line.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -166,7 +186,7 @@ pub fn gen_shd_synth(args: &ShdSynthArgs) -> Result<()> {
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(args.seed);
         let spikes = cochlea::wave_to_spikes(&wave, rate, &membrane, &params, &mut rng);
         let text: String = spikes.times.iter().zip(&spikes.units).map(|(t, u)| format!("{t},{u}\n")).collect();
-        crate::fsutil::write_atomic(out, text.as_bytes())?;
+        engine::fsutil::write_atomic(out, text.as_bytes())?;
         println!(
             "{}: {} spikes in {:.2} s -> {}",
             wav.display(),

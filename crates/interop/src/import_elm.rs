@@ -15,9 +15,9 @@ use burn::prelude::*;
 use elm::{Elm, ElmConfig, ElmVersion, MlpActivation, RoutingKind, SynapseRouting};
 use serde::Deserialize;
 
-use crate::config::{CellConfig, ElmNeuronConfig, ModelConfig};
 use crate::import::StateDict;
-use crate::model::{Model, SavedModel, save_checkpoint};
+use engine::config::{CellConfig, ElmNeuronConfig, ModelConfig};
+use engine::model::{Model, SavedModel, save_checkpoint};
 
 /// The reference `ELM.__init__` arguments (`model_config.json`); absent keys take the
 /// constructor's defaults, unknown keys are refused as the constructor would.
@@ -104,7 +104,7 @@ fn relu() -> String {
 impl ElmneuronConfig {
     /// Reads and checks `model_config.json`.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = crate::fsutil::read_to_string_bounded(path, crate::fsutil::MAX_TEXT_BYTES)?;
+        let text = engine::fsutil::read_to_string_bounded(path, engine::fsutil::MAX_TEXT_BYTES)?;
         serde_json::from_str(&text).with_context(|| format!("{} is not an elmneuron model_config.json", path.display()))
     }
 
@@ -321,7 +321,7 @@ pub fn import_elmneuron(
     version: Option<u8>,
     out: &Path,
 ) -> Result<(ModelConfig, Model)> {
-    let device = crate::device::DeviceChoice::host().device();
+    let device = engine::device::DeviceChoice::host().device();
     let (config, elm) = read_elmneuron(state_path, config_path, version, &device)?;
     let saved = SavedModel { origin: format!("elmneuron state dict {}", state_path.display()), model: config.clone() };
     let model = Model::Elm(elm);

@@ -10,12 +10,12 @@ use anyhow::{Context, Result, bail, ensure};
 use rand::{SeedableRng, rngs::StdRng, seq::index::sample};
 use serde::Serialize;
 
-use crate::config::RunConfig;
-use crate::data::{Part, build_dataset};
-use crate::device::DeviceChoice;
-use crate::evaluate::evaluate;
-use crate::fsutil::write_atomic;
-use crate::model::{Model, load_checkpoint, resolve_checkpoint};
+use engine::config::RunConfig;
+use engine::data::{Part, build_dataset};
+use engine::device::DeviceChoice;
+use engine::evaluate::evaluate;
+use engine::fsutil::write_atomic;
+use engine::model::{Model, load_checkpoint, resolve_checkpoint};
 
 /// The result at one fraction for one run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -121,7 +121,7 @@ pub fn silence(runs: &[PathBuf], out: Option<&Path>, options: &SilenceOptions) -
         csv += &format!("{},{},{},{},{},{}\n", p.run, p.fraction, p.silenced, p.draws, p.mean, p.sd);
     }
     write_atomic(&out.join("silencing.csv"), csv.as_bytes())?;
-    crate::plot::silencing_curves(&out.join("silencing.png"), "random silencing", metric, &lines)?;
+    engine::plot::silencing_curves(&out.join("silencing.png"), "random silencing", metric, &lines)?;
     Ok(all)
 }
 

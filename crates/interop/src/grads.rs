@@ -27,9 +27,9 @@ use burn::tensor::Gradients;
 use glifr::Cell;
 use serde::Serialize;
 
-use crate::model::{Model, load_checkpoint, resolve_checkpoint};
 use crate::npy::{read_class_labels, write_npy};
 use crate::predict::read_model_input;
+use engine::model::{Model, load_checkpoint, resolve_checkpoint};
 
 /// One parameter's gradient, named and laid out as in the authors' `state_dict`.
 #[derive(Clone, Debug, PartialEq)]
@@ -170,7 +170,7 @@ pub fn grads_command(
     device: &Device,
     options: &GradsOptions,
 ) -> Result<LossGradients> {
-    crate::fsutil::ensure_output_folder(out, options.force)?;
+    engine::fsutil::ensure_output_folder(out, options.force)?;
     let dir = resolve_checkpoint(checkpoint)?;
     let (saved, model) = load_checkpoint(&dir, device)?;
     let model = if options.per_step { model.with_fused(false) } else { model };
@@ -196,6 +196,6 @@ pub fn grads_command(
         write_npy(&out.join(format!("{}.npy", g.name)), &g.shape, &g.values)?;
     }
     let json = serde_json::to_string_pretty(&LossFile { loss: result.loss })?;
-    crate::fsutil::write_atomic(&out.join("loss.json"), json.as_bytes())?;
+    engine::fsutil::write_atomic(&out.join("loss.json"), json.as_bytes())?;
     Ok(result)
 }

@@ -1,16 +1,13 @@
-//! `neurozoo predict` and `neurozoo eval`: running a trained or imported model.
+//! `neurozoo predict`: running a trained or imported model on a `.npy` input.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::prelude::*;
 
-use crate::config::RunConfig;
-use crate::data::{Part, build_dataset};
-use crate::device::DeviceChoice;
-use crate::evaluate::{Evaluation, evaluate};
-use crate::model::{load_checkpoint, resolve_checkpoint};
 use crate::npy::{read_npy, write_npy};
+use engine::device::DeviceChoice;
+use engine::model::{load_checkpoint, resolve_checkpoint};
 
 /// Runs the model in `checkpoint` on `input` (`[B,T,in]` float32) and writes the readout of
 /// every step (`[B,T,out]`) to `output`, and when asked the GLIFR voltage (`[B,T,H]`) to
@@ -77,20 +74,4 @@ fn save_tensor(path: &Path, t: Tensor<3>) -> Result<()> {
     let dims = t.dims();
     let values: Vec<f32> = t.into_data().convert::<f32>().try_into_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     write_npy(path, &dims, &values)
-}
-
-/// Re-evaluates a run's latest checkpoint on its test set, its config changed by `set`.
-pub fn eval_run(run_dir: &Path, device: Option<&str>, set: &[crate::config::Override]) -> Result<Evaluation> {
-    let config_path = run_dir.join("config.toml");
-    let config = RunConfig::load_with(&config_path, set)
-        .with_context(|| format!("{} is not a run directory", run_dir.display()))?;
-    let choice = DeviceChoice::resolve(device, config.device.as_deref())?;
-    let device = choice.device();
-    let dir = resolve_checkpoint(run_dir)?;
-    let (saved, network) = load_checkpoint(&dir, &device)?;
-    crate::model::ensure_checkpoint_fits(&dir, &saved, &config.resolved_model(), &config_path)?;
-    let test = build_dataset(&config.task, Part::Test, config.training.eval_batch_size)?;
-    let m = &config.model;
-    let dropout = if m.input_dropout_in_eval { m.input_dropout } else { 0.0 };
-    evaluate(&network, test, config.training.eval_batch_size, dropout, config.seed, &device, config.training.threads)
 }

@@ -16,8 +16,8 @@ use glifr::{Cell, RecurrentNetwork};
 use pytorch_reader::{DType, PytorchReader};
 use serde::Deserialize;
 
-use crate::config::{CellConfig, GlifrCellConfig, InitKind, LeakInit, ModelConfig};
-use crate::model::{SavedModel, build_network, save_checkpoint};
+use engine::config::{CellConfig, GlifrCellConfig, InitKind, LeakInit, ModelConfig};
+use engine::model::{SavedModel, build_network, save_checkpoint};
 
 /// The GLIFS_ASC hyperparameters the model depends on (others, such as `lr`, are ignored).
 #[derive(Clone, Debug, Deserialize)]
@@ -136,10 +136,10 @@ struct StoredHparams {
 /// The GLIFR hyperparameters we read, by kind: sizes, and real numbers with their range (the
 /// reference's own argparse checks, `check_positive_float` and friends, plus finiteness).
 const SIZE_FIELDS: [(&str, u64); 4] = [
-    ("input_size", crate::config::MAX_IO as u64),
-    ("hidden_size", crate::config::MAX_HIDDEN as u64),
-    ("output_size", crate::config::MAX_IO as u64),
-    ("num_ascs", crate::config::MAX_ASCS as u64),
+    ("input_size", engine::config::MAX_IO as u64),
+    ("hidden_size", engine::config::MAX_HIDDEN as u64),
+    ("output_size", engine::config::MAX_IO as u64),
+    ("num_ascs", engine::config::MAX_ASCS as u64),
 ];
 const POSITIVE_FIELDS: [&str; 4] = ["dt", "tau", "sigma_v", "R"];
 const NON_NEGATIVE_FIELDS: [&str; 1] = ["synaptic_delay"];
@@ -200,7 +200,7 @@ fn check_hparams(map: &serde_json::Map<String, serde_json::Value>, origin: &str)
 fn hparams_from(checkpoint: &Path, yaml: Option<&Path>) -> Result<GlifsHparams> {
     let (map, origin) = match yaml {
         Some(path) => {
-            let text = crate::fsutil::read_to_string_bounded(path, crate::fsutil::MAX_TEXT_BYTES)?;
+            let text = engine::fsutil::read_to_string_bounded(path, engine::fsutil::MAX_TEXT_BYTES)?;
             (parse_hparams_yaml(&text, path)?, path.display().to_string())
         }
         None => {
@@ -469,10 +469,10 @@ fn fill_glifr(
 
 /// `neurozoo import --from glifs-asc`: reads the checkpoint and writes our checkpoint to `out`.
 pub fn import_glifs_asc(checkpoint: &Path, hparams: Option<&Path>, out: &Path) -> Result<ModelConfig> {
-    let device = crate::device::DeviceChoice::host().device();
+    let device = engine::device::DeviceChoice::host().device();
     let (config, network) = read_glifs_asc(checkpoint, hparams, &device)?;
     let saved = SavedModel { origin: format!("GLIFS_ASC checkpoint {}", checkpoint.display()), model: config.clone() };
-    save_checkpoint(out, &saved, &crate::model::Model::Recurrent(network))?;
+    save_checkpoint(out, &saved, &engine::model::Model::Recurrent(network))?;
     Ok(config)
 }
 
