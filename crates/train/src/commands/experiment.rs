@@ -52,38 +52,25 @@ pub struct ExperimentArgs {
 
 /// `neurozoo experiment`.
 pub fn run(args: ExperimentArgs) -> Result<()> {
-    let ExperimentArgs {
-        table,
-        trials,
-        first_trial,
-        models,
-        epochs,
-        batch_size,
-        threads,
-        out,
-        data_dir,
-        device,
-        set,
-        mode,
-    } = args;
     use paper::experiment::{ExperimentOptions, Table, collect_experiment, run_planned};
-    let table = match table {
+    let table = match args.table {
         TableArg::Lmnist => Table::Lmnist,
         TableArg::Pmnist => Table::Pmnist,
         TableArg::Sine => Table::Sine,
     };
-    let out = out.unwrap_or_else(|| PathBuf::from("runs").join(table.name()));
+    let out = args.out.unwrap_or_else(|| PathBuf::from("runs").join(table.name()));
+    let mode = args.mode;
     let options = ExperimentOptions {
-        trials,
-        first_trial,
-        models,
-        epochs,
-        batch_size,
-        threads,
+        trials: args.trials,
+        first_trial: args.first_trial,
+        models: args.models,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        threads: args.threads,
         out: out.clone(),
-        data_dir,
-        device,
-        set,
+        data_dir: args.data_dir,
+        device: args.device,
+        set: args.set,
         quiet: false,
     };
     let planned = paper::experiment::plan(table, &options)?;
