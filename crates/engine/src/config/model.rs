@@ -225,7 +225,9 @@ impl ModelConfig {
             Ok(model) => return Ok(model),
             Err(e) => e.message().trim().to_string(),
         };
-        if !message.contains("in `") {
+        // Only a value's error lacks its field; a missing `kind` or an unknown one names itself.
+        let about_a_value = ["invalid type", "invalid value", "invalid length"].iter().any(|m| message.starts_with(m));
+        if about_a_value && !message.contains("in `") {
             for (key, value) in table.iter().filter(|(key, _)| *key != "kind") {
                 let mut probe = toml::Table::new();
                 probe.insert("hidden_size".into(), toml::Value::Integer(1));
@@ -521,8 +523,10 @@ mod tests {
         assert!(e.contains("unknown field `lamda` in `[model.elm]`, expected one of: lambda, mlp_layers"), "{e}");
         let e = model("[model]\nkind = \"glifr\"\nhidden_size = 4\nnum_ascs = \"two\"").unwrap_err();
         assert!(e.contains("`model.num_ascs`: invalid type: string \"two\""), "{e}");
-        let e = model("[model]\nkind = \"spiking\"\nhidden_size = 4").unwrap_err();
-        assert!(e.contains("unknown variant `spiking`"), "{e}");
+        let e = model("[model]\nkind = \"spiking\"\nhidden_size = 4\ndt = 0.5").unwrap_err();
+        assert!(e.contains("unknown variant `spiking`") && !e.contains("model.dt"), "{e}");
+        let e = model("[model]\nhidden_size = 4\ndt = 0.5").unwrap_err();
+        assert!(e.contains("missing field `kind`") && !e.contains("model.dt"), "{e}");
         // What a past run saved for every kind: GLIFR's defaults on an RNN still load.
         assert_eq!(
             model("[model]\nkind = \"rnn\"\nhidden_size = 4\nsigma_v = 1.0\nnum_ascs = 0"),
