@@ -14,6 +14,10 @@
 //! the `#[cube]` kernels of `crate::fused_cube` (feature `wgpu`), lazily under Burn's
 //! Fusion. Elsewhere [`fused_supported`] is false and the ELM runs step by step.
 
+// Burn 0.22 deprecates its NdArray backend; neurozoo keeps it as the optional `ndarray`
+// feature (a second CPU backend to check the fused ops against), so its uses here are meant.
+#![allow(deprecated)]
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;

@@ -26,6 +26,10 @@
 //! ahead of the new steps, `[2+A, P+T, B, H]`; its backward also delivers the start's
 //! gradient. That is what a segment of segmented recomputation needs.
 
+// Burn 0.22 deprecates its NdArray backend; neurozoo keeps it as the optional `ndarray`
+// feature (a second CPU backend to check the fused ops against), so its uses here are meant.
+#![allow(deprecated)]
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;

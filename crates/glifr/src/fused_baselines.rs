@@ -15,6 +15,10 @@
 //! Backends: Flex and NdArray share the CPU code through host buffers; [`crate::fused::fused_supported`]
 //! says where the operation exists.
 
+// Burn 0.22 deprecates its NdArray backend; neurozoo keeps it as the optional `ndarray`
+// feature (a second CPU backend to check the fused ops against), so its uses here are meant.
+#![allow(deprecated)]
+
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
